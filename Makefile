@@ -5,7 +5,7 @@ VENV  ?= .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test check-clean check-sync nbtest pytest repro smoke lock clean-venv
+.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke clean-venv
 
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro)"
@@ -15,7 +15,7 @@ help:
 
 $(STAMP): requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q "pip==25.3"
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
@@ -24,29 +24,34 @@ venv: $(STAMP)
 
 # Notebooks must be stored clean, and rtk_nb/ must be exactly what nbdev-export makes of them.
 check-clean: venv
-	@before=$$(md5sum nbs/*.ipynb nbs/*/*.ipynb 2>/dev/null); $(BIN)/nbdev-clean; \
-	after=$$(md5sum nbs/*.ipynb nbs/*/*.ipynb 2>/dev/null); \
+	@before=$$(md5sum nbs/*.ipynb pipelines/*.ipynb 2>/dev/null); $(BIN)/nbdev-clean; $(BIN)/nbdev-clean --fname pipelines; \
+	after=$$(md5sum nbs/*.ipynb pipelines/*.ipynb 2>/dev/null); \
 	if [ "$$before" != "$$after" ]; then echo "FAIL: unstripped notebooks (nbdev-clean changed them; commit the cleaned files)"; exit 1; fi; \
 	echo "ok: notebooks are clean"
 check-sync: venv
-	@before=$$(md5sum rtk_nb/*.py README.md 2>/dev/null); $(BIN)/nbdev-export; \
+	@before=$$(md5sum rtk_nb/*.py README.md 2>/dev/null); $(BIN)/nbdev-export; $(MAKE) -s readme; \
 	after=$$(md5sum rtk_nb/*.py README.md 2>/dev/null); \
 	if [ "$$before" != "$$after" ]; then echo "FAIL: rtk_nb/ is not in sync with nbs/ (nbdev-export changed it)"; exit 1; fi; \
-	echo "ok: library in sync with notebooks"
+	echo "ok: library and README in sync with notebooks"
+
+# README.md is generated from nbs/index.ipynb (nbdev-readme needs Quarto, which this offline setup lacks)
+readme: venv
+	@$(BIN)/jupyter nbconvert --to markdown --log-level WARN nbs/index.ipynb --output-dir . --output README
 
 nbtest: venv
 	$(BIN)/nbdev-test --n-workers 2 --timing
 
 pytest: venv
-	$(BIN)/python -m pytest -q tests
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA tests
 
 test: check-clean check-sync nbtest pytest
 
 repro: venv
-	$(BIN)/dvc repro
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/rtk-nb check-params
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 smoke: venv
-	$(BIN)/python -m pytest -q tests/test_pipeline.py -s
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/smoke.py --dest .smoke
 
 clean-venv:
 	rm -rf $(VENV)
