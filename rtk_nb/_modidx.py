@@ -152,7 +152,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'rtk_nb.train._device': ('train.html#_device', 'rtk_nb/train.py'),
                               'rtk_nb.train._history_csv': ('train.html#_history_csv', 'rtk_nb/train.py'),
                               'rtk_nb.train._retry': ('train.html#_retry', 'rtk_nb/train.py'),
-                              'rtk_nb.train._train_epoch': ('train.html#_train_epoch', 'rtk_nb/train.py'),
                               'rtk_nb.train._write_json': ('train.html#_write_json', 'rtk_nb/train.py'),
                               'rtk_nb.train.config_fingerprint': ('train.html#config_fingerprint', 'rtk_nb/train.py'),
                               'rtk_nb.train.distill': ('train.html#distill', 'rtk_nb/train.py'),
@@ -164,5 +163,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'rtk_nb.train.repo_root': ('train.html#repo_root', 'rtk_nb/train.py'),
                               'rtk_nb.train.save_checkpoint': ('train.html#save_checkpoint', 'rtk_nb/train.py'),
                               'rtk_nb.train.tracking_uri': ('train.html#tracking_uri', 'rtk_nb/train.py'),
+                              'rtk_nb.train.train_epoch': ('train.html#train_epoch', 'rtk_nb/train.py'),
                               'rtk_nb.train.train_teacher': ('train.html#train_teacher', 'rtk_nb/train.py'),
                               'rtk_nb.train.validate_config': ('train.html#validate_config', 'rtk_nb/train.py')}}}

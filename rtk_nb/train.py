@@ -20,7 +20,7 @@ from . import data as rdata
 # %% auto #0
 __all__ = ['TrainConfig', 'validate_config', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'repo_root', 'tracking_uri',
            'git_commit', 'Tracker', 'DivergenceError', 'config_fingerprint', 'evaluate', 'load_teacher', 'fit',
-           'train_teacher', 'distill']
+           'train_epoch', 'train_teacher', 'distill']
 
 # %% ../nbs/03_train.ipynb #5bace879
 @dataclass
@@ -341,7 +341,7 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
     t_start = time.perf_counter()
     try:
         for epoch in range(start, cfg.epochs):
-            row = _train_epoch(step_fn, distiller, opt, train_dl, epoch, cfg, amp)
+            row = train_epoch(step_fn, distiller, opt, train_dl, epoch, cfg, amp)
             row['test_acc'] = evaluate(model, test_dl, amp)
             sched.step()
             history.append(row)
@@ -372,7 +372,8 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
     finally:
         distiller.remove_hooks()
 
-def _train_epoch(step_fn, distiller, opt, dl, epoch, cfg, amp) -> dict:
+def train_epoch(step_fn, distiller, opt, dl, epoch, cfg, amp) -> dict:
+    "One epoch of `distiller` (called through `step_fn`, e.g. its compiled form) over loader `dl`; returns the epoch's metrics row."
     distiller.train(); dl.set_epoch(epoch)
     dev = next(distiller.student.parameters()).device
     tot = {'loss': torch.zeros((), device=dev)}; correct = torch.zeros((), dtype=torch.long, device=dev); n = 0
