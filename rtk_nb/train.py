@@ -207,8 +207,15 @@ class Tracker:
         if self.uri.startswith('http'):
             os.environ.setdefault('MLFLOW_HTTP_REQUEST_MAX_RETRIES', '0')
             os.environ.setdefault('MLFLOW_HTTP_REQUEST_TIMEOUT', '10')
-        self.client = MlflowClient(self.uri)
-        try: _retry(self.client.search_experiments, max_results=1)
+        try:
+            if self.uri.startswith('sqlite:///'):
+                # the first use creates/migrates the store: serialise it across processes (parallel DVC workers)
+                from filelock import FileLock
+                db = Path(self.uri[len('sqlite:///'):]); db.parent.mkdir(parents=True, exist_ok=True)
+                with FileLock(f"{db}.lock", timeout=600):
+                    self.client = MlflowClient(self.uri); _retry(self.client.search_experiments, max_results=1)
+            else:
+                self.client = MlflowClient(self.uri); _retry(self.client.search_experiments, max_results=1)
         except Exception as e:
             raise RuntimeError(f"MLflow tracking store {self.uri} is unreachable ({type(e).__name__}: {str(e)[:200]}). "
                                "Start the server, fix MLFLOW_TRACKING_URI, or set track: false.") from e
@@ -303,8 +310,10 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
     state = load_checkpoint(last) if last.exists() else None      # a corrupt checkpoint stops here, untouched
     if state is not None and state.get('fingerprint') != config_fingerprint(cfg):
         diff = sorted(k for k in config_fingerprint(cfg) if state.get('fingerprint', {}).get(k) != config_fingerprint(cfg)[k])
-        raise ConfigError(f"{last} belongs to a run with other settings ({', '.join(diff)} differ). "
-                          "Delete it to start over, or use another out_dir.")
+        stale = last.with_name(f"last.stale-{time.strftime('%Y%m%d-%H%M%S')}.ckpt")
+        os.replace(last, stale)                                      # kept, never overwritten
+        print(f"{last} belongs to a run with other settings ({', '.join(diff)} differ): moved it to {stale.name}, starting afresh")
+        state = None
     needs_teacher = create_criterion(cfg.loss_method, strict=False, **cfg.loss_settings()).needs_teacher
     teacher = load_teacher(cfg, info.num_classes, dev) if needs_teacher else None
     train_dl, test_dl, _ = rdata.get_loaders(cfg.dataset, cfg.batch_size, root=cfg.data_root, device=dev, seed=cfg.seed,

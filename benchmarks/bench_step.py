@@ -1,0 +1,332 @@
+#!/usr/bin/env python
+"""Throughput of one distillation training step: a conventional PyTorch loop vs rtk_nb's real step, side by side.
+
+Pairs: WRN-40-2 -> WRN-16-2 and resnet56 -> resnet20; methods: vanilla, kd, at, rtk.
+
+* conventional: the loop of AT's and RepDistiller's public code -- a torchvision-style Dataset over PIL images,
+  RandomCrop(32, 4) + RandomHorizontalFlip + ToTensor + Normalize in DataLoader workers, fp32, NCHW,
+  teacher under `torch.no_grad()`, `loss.item()` and accuracy `.item()` every step, plain `torch.optim.SGD`,
+  `cudnn.benchmark = True` on CUDA (as both codebases set it). The losses are rtk_nb's, so only the pipeline differs.
+* rtk_nb: `rtk_nb.data.DeviceLoader` over uint8 tensors on the device and `rtk_nb.train.train_epoch`, with the
+  model / teacher / Distiller / optimizer built the way `rtk_nb.train.fit` builds them (bf16 autocast, channels_last
+  and fused SGD on CUDA; foreach SGD on CPU; `--compile` wraps the Distiller in `torch.compile`).
+
+Data are synthetic CIFAR-shaped uint8 images (seeded) with 100 classes and CIFAR-100's mean/std; nothing is downloaded.
+img/s is steady state: `--warmup` steps are run first and not timed, then `--steps` steps are timed by wall clock
+(with `torch.cuda.synchronize()` on CUDA). These are benchmark figures, not timed tests.
+"""
+from __future__ import annotations
+import argparse, datetime, gc, os, platform, shlex, sys, time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset, DataLoader
+from torchvision import transforms
+
+from rtk_nb import data as rdata
+from rtk_nb.losses import create_criterion, create_distiller
+from rtk_nb.models import create_model, FeatureHooks
+from rtk_nb.train import TrainConfig, train_epoch, evaluate, _amp_dtype, _channels_last
+
+PAIRS = {'wrn_40_2-wrn_16_2': ('wrn_40_2', 'wrn_16_2'), 'resnet56-resnet20': ('resnet56', 'resnet20')}
+METHODS = ('vanilla', 'kd', 'at', 'rtk')
+PIPELINES = ('conventional', 'rtk_nb')
+DATASET = 'cifar100'
+TRAIN_SET, EPOCHS = 50_000, 200      # for the 200-epoch estimate (CIFAR-100 train split, the paper's recipe)
+EVAL_SET = 10_000
+_CUDNN_BENCHMARK_DEFAULT = torch.backends.cudnn.benchmark   # what rtk_nb leaves it at (it does not set it)
+
+# ----------------------------------------------------------------------------------------------------------------
+# data
+
+def synthetic_data(n: int, num_classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    "`n` random CIFAR-shaped images (uint8 N×3×32×32) and labels, reproducible from `seed`."
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8), rng.integers(0, num_classes, n, dtype=np.int64)
+
+class PILDataset(Dataset):
+    "torchvision's CIFAR `Dataset`: HWC uint8 arrays, a PIL image per `__getitem__`, then the transform."
+    def __init__(self, x_nchw: np.ndarray, y: np.ndarray, transform):
+        self.data = np.ascontiguousarray(x_nchw.transpose(0, 2, 3, 1))    # N×32×32×3, as torchvision's CIFAR100.data
+        self.targets = [int(t) for t in y]
+        self.transform = transform
+    def __len__(self): return len(self.data)
+    def __getitem__(self, i):
+        img, target = Image.fromarray(self.data[i]), self.targets[i]
+        return self.transform(img), target
+
+# ----------------------------------------------------------------------------------------------------------------
+# helpers
+
+def sync(dev: torch.device):
+    if dev.type == 'cuda': torch.cuda.synchronize(dev)
+
+def device_name(dev: torch.device) -> str:
+    if dev.type == 'cuda': return f"{torch.cuda.get_device_name(dev)} (CUDA {torch.version.cuda})"
+    model = platform.processor() or 'unknown CPU'
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'): model = line.split(':', 1)[1].strip(); break
+    except OSError: pass
+    return f"{model}, {os.cpu_count()} logical cores, torch.get_num_threads()={torch.get_num_threads()}"
+
+def make_cfg(args, pair: str, method: str) -> TrainConfig:
+    "The `TrainConfig` of the rtk_nb run (the paper's recipe and loss settings are TrainConfig's defaults)."
+    teacher, student = PAIRS[pair]
+    needs_teacher = create_criterion(method, strict=False).needs_teacher
+    return TrainConfig(dataset=DATASET, method=method, teacher=teacher, student=student, batch_size=args.batch_size,
+                       teacher_ckpt='(benchmark: random-init teacher)' if needs_teacher else None,
+                       device=args.device, compile=args.compile, track=False, progress=False, seed=args.seed)
+
+def reset_between_configs(dev):
+    gc.collect()
+    if dev.type == 'cuda': torch.cuda.empty_cache()
+    # every config is a new Distiller/model: without a reset, dynamo's per-code-object recompile limit would
+    # silently send later configs back to eager
+    try: torch._dynamo.reset()
+    except Exception: pass
+
+def peak_mib(dev):
+    return torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == 'cuda' else None
+
+def start_peak(dev):
+    if dev.type == 'cuda':
+        sync(dev); torch.cuda.reset_peak_memory_stats(dev)
+
+# ----------------------------------------------------------------------------------------------------------------
+# 1. the conventional loop (the reference)
+
+def run_conventional(args, dev, pair, method, x, y, info) -> dict:
+    teacher_name, student_name = PAIRS[pair]
+    cfg = make_cfg(args, pair, method)          # only for the loss settings and the recipe
+    crit = create_criterion(method, strict=False, **cfg.loss_settings()).to(dev)
+    torch.backends.cudnn.benchmark = dev.type == 'cuda'   # AT's and RepDistiller's scripts set it
+    start_peak(dev)
+    torch.manual_seed(args.seed)
+    model_t = create_model(teacher_name, info.num_classes).to(dev).eval() if crit.needs_teacher else None
+    model_s = create_model(student_name, info.num_classes).to(dev)
+    s_hooks = FeatureHooks(model_s, model_s.feature_layers) if crit.needs_features else None
+    t_hooks = FeatureHooks(model_t, model_t.feature_layers) if crit.needs_features else None
+    opt = torch.optim.SGD(model_s.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    tf = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
+                             transforms.ToTensor(), transforms.Normalize(info.mean, info.std)])
+    dl = DataLoader(PILDataset(x, y, tf), batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
+                    pin_memory=dev.type == 'cuda', persistent_workers=False)
+    total = args.warmup + args.steps
+    assert len(dl) == total, (len(dl), total)
+    model_s.train()
+    losses_sum = acc_sum = 0.0
+    t0, stamps = None, []
+    try:
+        for i, (xb, yb) in enumerate(dl):
+            if i == args.warmup: sync(dev); t0 = time.perf_counter()
+            if i >= args.warmup: stamps.append(time.perf_counter())
+            xb, yb = xb.to(dev, non_blocking=True), yb.to(dev, non_blocking=True)
+            t_logits = t_feats = None
+            if model_t is not None:
+                with torch.no_grad():
+                    t_logits = model_t(xb)
+                    t_feats = t_hooks.features if t_hooks else None
+            s_logits = model_s(xb)
+            s_feats = s_hooks.features if s_hooks else None
+            losses = crit(s_logits, yb, t_logits, s_feats, t_feats)
+            loss = sum(losses.values())
+            acc = (s_logits.argmax(1) == yb).float().mean() * 100
+            losses_sum += loss.item(); acc_sum += acc.item()       # AverageMeter.update(loss.item()), top1.update(acc1[0])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        sync(dev)
+        stamps.append(time.perf_counter()); dt = stamps[-1] - t0
+    finally:
+        for h in (s_hooks, t_hooks):
+            if h: h.remove()
+    # every step ends in .item(), so per-step wall times are real on CUDA too
+    return {'img_s': args.steps * args.batch_size / dt, 'time_s': dt, 'peak_mib': peak_mib(dev),
+            'median_img_s': args.batch_size / float(np.median(np.diff(stamps)))}
+
+# ----------------------------------------------------------------------------------------------------------------
+# 2. rtk_nb's real step: DeviceLoader + train_epoch, built like rtk_nb.train.fit
+
+def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict:
+    cfg = make_cfg(args, pair, method)
+    torch.backends.cudnn.benchmark = _CUDNN_BENCHMARK_DEFAULT   # fit leaves cuDNN's autotuner as it finds it
+    start_peak(dev)
+    cl = _channels_last(cfg, dev)
+    needs_teacher = create_criterion(cfg.loss_method, strict=False, **cfg.loss_settings()).needs_teacher
+    # fit: teacher = load_teacher(...) -> create_model(...).to(device).eval().requires_grad_(False)
+    torch.manual_seed(args.seed)
+    teacher = create_model(cfg.teacher, info.num_classes).to(dev).eval().requires_grad_(False) if needs_teacher else None
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    kw = dict(mean=info.mean, std=info.std, flip=info.flip, seed=cfg.seed, device=dev, channels_last=cl)
+    warm_dl = rdata.DeviceLoader(xt[:args.warmup * args.batch_size], yt[:args.warmup * args.batch_size],
+                                 cfg.batch_size, train=True, **kw)
+    meas_dl = rdata.DeviceLoader(xt[args.warmup * args.batch_size:], yt[args.warmup * args.batch_size:],
+                                 cfg.batch_size, train=True, **kw)
+    assert len(warm_dl) == args.warmup and len(meas_dl) == args.steps
+    torch.manual_seed(cfg.seed)
+    model = create_model(cfg.arch, info.num_classes).to(dev)
+    if cl:
+        model = model.to(memory_format=torch.channels_last)
+        if teacher is not None: teacher = teacher.to(memory_format=torch.channels_last)
+    distiller = create_distiller(cfg.loss_method, model, teacher, strict=False, **cfg.loss_settings())
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                          weight_decay=cfg.weight_decay, **({'fused': True} if dev.type == 'cuda' else {'foreach': True}))
+    step_fn = torch.compile(distiller) if cfg.compile else distiller
+    amp = _amp_dtype(cfg, dev)
+    try:
+        train_epoch(step_fn, distiller, opt, warm_dl, 0, cfg, amp)        # warm-up (and compilation with --compile)
+        stamps = []
+        def timed_step(xb, yb):                  # the start of every step (on CPU the previous one has finished)
+            stamps.append(time.perf_counter()); return step_fn(xb, yb)
+        sync(dev); t0 = time.perf_counter()
+        row = train_epoch(timed_step, distiller, opt, meas_dl, 1, cfg, amp)
+        sync(dev); stamps.append(time.perf_counter()); dt = stamps[-1] - t0
+        out = {'img_s': args.steps * args.batch_size / dt, 'time_s': dt, 'peak_mib': peak_mib(dev),
+               'train_epoch_img_s': row['img_per_s'],
+               # on CUDA the steps are asynchronous (no sync per step): per-step times mean nothing there
+               'median_img_s': args.batch_size / float(np.median(np.diff(stamps))) if dev.type == 'cpu' else None}
+        if estimate_eval:     # fit evaluates the (uncompiled) student on the test split after every epoch
+            ev = rdata.DeviceLoader(xt, yt, cfg.batch_size, train=False, **kw)
+            evaluate(model, ev, amp)
+            sync(dev); t1 = time.perf_counter()
+            evaluate(model, ev, amp)
+            sync(dev); out['eval_img_s'] = len(xt) / (time.perf_counter() - t1)
+        return out
+    finally:
+        distiller.remove_hooks()
+
+# ----------------------------------------------------------------------------------------------------------------
+# report
+
+def fmt(v, spec='.0f'):
+    return 'n/a' if v is None else format(v, spec)
+
+def report(args, dev, results, argv) -> str:
+    L = []
+    L.append('# rtk_nb training-step throughput benchmark\n')
+    L.append(f"- device: {device_name(dev)}")
+    L.append(f"- torch {torch.__version__}, python {platform.python_version()}")
+    L.append(f"- batch size {args.batch_size}, warm-up steps {args.warmup}, timed steps {args.steps}, "
+             f"repeats {args.repeats} (best kept), conventional DataLoader workers {args.workers}, "
+             f"compile {'on' if args.compile else 'off'}")
+    L.append(f"- date {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
+    L.append(f"- command: `{argv}`")
+    L.append('- synthetic CIFAR-shaped uint8 data, 100 classes, CIFAR-100 mean/std; rtk_nb: '
+             f"amp {_amp_dtype(TrainConfig(device=args.device), dev)}, channels_last "
+             f"{_channels_last(TrainConfig(device=args.device), dev)}, SGD {'fused' if dev.type == 'cuda' else 'foreach'}")
+    L.append('- benchmark figures, not timed tests\n')
+    L.append('| pair | method | pipeline | img/s | ratio to conventional | peak GPU memory (MiB) '
+             '| img/s from median step | ratio (median step) |')
+    L.append('|---|---|---|---:|---:|---:|---:|---:|')
+    for (pair, method), r in results.items():
+        conv = r.get('conventional', {})
+        for pl in PIPELINES:
+            if pl not in r: continue
+            v, med = r[pl]['img_s'], r[pl].get('median_img_s')
+            ratio = '1.00' if pl == 'conventional' else (f"{v / conv['img_s']:.2f}" if conv else 'n/a')
+            mratio = ('1.00' if pl == 'conventional' else f"{med / conv['median_img_s']:.2f}") \
+                if med and conv.get('median_img_s') else 'n/a'
+            L.append(f"| {pair} | {method} | {pl} | {v:.1f} | {ratio} | {fmt(r[pl]['peak_mib'])} | {fmt(med, '.1f')} | {mratio} |")
+    L.append('\nimg/s: timed steps × batch / wall time (the figure the targets use). "median step": batch / median '
+             'per-step time, robust to bursts of load from other processes (CPU only for rtk_nb: on CUDA its steps are '
+             'asynchronous).')
+    if any((p, 'at') in results and (p, 'rtk') in results for p in PAIRS):
+        L.append('\nRTK overhead over AT (img/s ratio rtk / at; 1.00 = no overhead):\n')
+        L.append('| pair | pipeline | AT img/s | RTK img/s | rtk / at |')
+        L.append('|---|---|---:|---:|---:|')
+        for pair in PAIRS:
+            if (pair, 'at') not in results or (pair, 'rtk') not in results: continue
+            for pl in PIPELINES:
+                a, b = results[(pair, 'at')].get(pl), results[(pair, 'rtk')].get(pl)
+                if a and b: L.append(f"| {pair} | {pl} | {a['img_s']:.1f} | {b['img_s']:.1f} | {b['img_s'] / a['img_s']:.2f} |")
+    # targets
+    L.append('\nTargets:\n')
+    ratios = {(p, m): r['rtk_nb']['img_s'] / r['conventional']['img_s']
+              for (p, m), r in results.items() if 'rtk_nb' in r and 'conventional' in r}
+    if dev.type == 'cuda':
+        kd = [v for (p, m), v in ratios.items() if m == 'kd']
+        if kd: L.append(f"- rtk_nb KD step >= 5x conventional: {', '.join(f'{v:.2f}x' for v in kd)} -> "
+                        f"{'met' if min(kd) >= 5 else 'NOT met'}")
+        rk = [results[(p, 'rtk')]['rtk_nb']['img_s'] / results[(p, 'at')]['rtk_nb']['img_s'] for p in PAIRS
+              if (p, 'rtk') in results and (p, 'at') in results and 'rtk_nb' in results[(p, 'rtk')]]
+        if rk: L.append(f"- RTK within 10% of AT img/s (rtk_nb): {', '.join(f'{v:.2f}' for v in rk)} -> "
+                        f"{'met' if min(rk) >= 0.9 else 'NOT met'}")
+    elif ratios:
+        L.append(f"- CPU: rtk_nb / conventional >= 1.0 for every method: min {min(ratios.values()):.2f} "
+                 f"({min(ratios, key=ratios.get)[0]} {min(ratios, key=ratios.get)[1]}) -> "
+                 f"{'met' if min(ratios.values()) >= 1.0 else 'NOT met'}")
+    est = results.get(('wrn_40_2-wrn_16_2', 'rtk'), {}).get('rtk_nb')
+    if est and est.get('eval_img_s'):
+        tr = EPOCHS * TRAIN_SET / est['img_s']; ev = EPOCHS * EVAL_SET / est['eval_img_s']
+        L.append(f"- 200-epoch WRN-40-2 -> WRN-16-2 RTK run on CIFAR-100 (rtk_nb), estimated: train "
+                 f"{EPOCHS} x {TRAIN_SET:,} / {est['img_s']:.0f} img/s = {tr / 60:.1f} min + eval {EPOCHS} x {EVAL_SET:,} / "
+                 f"{est['eval_img_s']:.0f} img/s = {ev / 60:.1f} min -> {(tr + ev) / 60:.1f} min "
+                 f"(target on an H100: <= 10 min{'' if dev.type == 'cuda' else '; not meaningful on CPU'})")
+    return '\n'.join(L) + '\n'
+
+# ----------------------------------------------------------------------------------------------------------------
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument('--device', choices=('cpu', 'cuda'), default='cuda' if torch.cuda.is_available() else 'cpu')
+    ap.add_argument('--steps', type=int, help='timed steps per config (default: 5 on cpu, 100 on cuda)')
+    ap.add_argument('--warmup', type=int, help='untimed steps first (default: 2 on cpu, 20 on cuda)')
+    ap.add_argument('--batch-size', type=int, help='default: 64 on cpu, 128 (the recipe) on cuda')
+    ap.add_argument('--pairs', nargs='+', choices=list(PAIRS), default=list(PAIRS))
+    ap.add_argument('--methods', nargs='+', choices=METHODS, default=list(METHODS))
+    ap.add_argument('--pipelines', nargs='+', choices=PIPELINES, default=list(PIPELINES))
+    ap.add_argument('--workers', type=int, help='conventional DataLoader workers (default: 2 on cpu, min(8, cores) on cuda)')
+    ap.add_argument('--repeats', type=int, default=1, help='measure each config this many times (interleaved), keep the best')
+    ap.add_argument('--compile', action='store_true', help="torch.compile rtk_nb's Distiller, as fit(compile=True) does")
+    ap.add_argument('--no-eval-estimate', action='store_true', help='skip timing evaluate() for the 200-epoch estimate')
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--out', type=Path, help='also write the Markdown report to this file')
+    a = ap.parse_args(argv)
+    cuda = a.device == 'cuda'
+    a.steps = a.steps if a.steps is not None else (100 if cuda else 5)
+    a.warmup = a.warmup if a.warmup is not None else (20 if cuda else 2)
+    a.batch_size = a.batch_size if a.batch_size is not None else (128 if cuda else 64)
+    a.workers = a.workers if a.workers is not None else (min(8, os.cpu_count() or 1) if cuda else 2)
+    if a.steps < 1 or a.warmup < 1 or a.batch_size < 1 or a.workers < 0 or a.repeats < 1:
+        ap.error('--steps, --warmup, --batch-size and --repeats must be >= 1, --workers >= 0')
+    if cuda and not torch.cuda.is_available(): ap.error('--device cuda but CUDA is not available')
+    return a
+
+def main(argv=None):
+    args = parse_args(argv)
+    cmd = 'python ' + shlex.join(sys.argv if argv is None else [sys.argv[0], *argv])
+    dev = torch.device(args.device)
+    info = rdata.get_info(DATASET)
+    n = (args.warmup + args.steps) * args.batch_size
+    x, y = synthetic_data(n, info.num_classes, args.seed)
+    results = {}
+    print(f"device: {device_name(dev)}; batch {args.batch_size}, warm-up {args.warmup}, steps {args.steps}", flush=True)
+    for pair in args.pairs:
+        for method in args.methods:
+            r = results.setdefault((pair, method), {})
+            for rep in range(args.repeats):
+                for pl in args.pipelines:      # the two pipelines back to back, so drifting load hits both alike
+                    t = time.perf_counter()
+                    if pl == 'conventional': m = run_conventional(args, dev, pair, method, x, y, info)
+                    else: m = run_rtk_nb(args, dev, pair, method, x, y, info,
+                                         estimate_eval=(not args.no_eval_estimate and rep == 0 and pair == 'wrn_40_2-wrn_16_2'
+                                                        and method == 'rtk'))
+                    reset_between_configs(dev)
+                    if pl not in r or m['img_s'] > r[pl]['img_s']:
+                        m.setdefault('eval_img_s', r.get(pl, {}).get('eval_img_s')); r[pl] = m
+                    print(f"  {pair:<18} {method:<8} {pl:<12} {m['img_s']:8.1f} img/s (median step {fmt(m['median_img_s'], '.1f')})  "
+                          f"peak {fmt(m['peak_mib'])} MiB  "
+                          f"({time.perf_counter() - t:.1f} s)", flush=True)
+    md = report(args, dev, results, cmd)
+    print('\n' + md)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(md)
+        print(f"written to {args.out}")
+    return results
+
+if __name__ == '__main__':
+    main()
