@@ -204,7 +204,11 @@ def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict
 def fmt(v, spec='.0f'):
     return 'n/a' if v is None else format(v, spec)
 
-def report(args, dev, results, argv) -> str:
+def loadavg() -> str:
+    try: return '/'.join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError: return 'n/a'
+
+def report(args, dev, results, argv, load_start='n/a') -> str:
     L = []
     L.append('# rtk_nb training-step throughput benchmark\n')
     L.append(f"- device: {device_name(dev)}")
@@ -212,7 +216,8 @@ def report(args, dev, results, argv) -> str:
     L.append(f"- batch size {args.batch_size}, warm-up steps {args.warmup}, timed steps {args.steps}, "
              f"repeats {args.repeats} (best kept), conventional DataLoader workers {args.workers}, "
              f"compile {'on' if args.compile else 'off'}")
-    L.append(f"- date {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
+    L.append(f"- date {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}; load average (1/5/15 min) "
+             f"at start {load_start}, at end {loadavg()} on {os.cpu_count()} logical cores (other processes make CPU figures noisy)")
     L.append(f"- command: `{argv}`")
     L.append('- synthetic CIFAR-shaped uint8 data, 100 classes, CIFAR-100 mean/std; rtk_nb: '
              f"amp {_amp_dtype(TrainConfig(device=args.device), dev)}, channels_last "
@@ -302,7 +307,7 @@ def main(argv=None):
     info = rdata.get_info(DATASET)
     n = (args.warmup + args.steps) * args.batch_size
     x, y = synthetic_data(n, info.num_classes, args.seed)
-    results = {}
+    results, load_start = {}, loadavg()
     print(f"device: {device_name(dev)}; batch {args.batch_size}, warm-up {args.warmup}, steps {args.steps}", flush=True)
     for pair in args.pairs:
         for method in args.methods:
@@ -320,7 +325,7 @@ def main(argv=None):
                     print(f"  {pair:<18} {method:<8} {pl:<12} {m['img_s']:8.1f} img/s (median step {fmt(m['median_img_s'], '.1f')})  "
                           f"peak {fmt(m['peak_mib'])} MiB  "
                           f"({time.perf_counter() - t:.1f} s)", flush=True)
-    md = report(args, dev, results, cmd)
+    md = report(args, dev, results, cmd, load_start)
     print('\n' + md)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -137,7 +137,7 @@ def build_report(p: dict, out_dir='results/report', uri: str | None = None, root
     rule = ("Accuracy of a run = its last-epoch test accuracy (no model selection on the test set); "
             "cells are mean ± sample std over the seeds listed; teacher: one run (seed "
             f"{p.get('teacher_seed', 0)}).")
-    (out / 'results.md').write_text(f"# Results\n\n{rule}\n\n" + tab.to_markdown(index=False) + "\n")
+    (out / 'results.md').write_text(f"# Results\n\n{rule}\n\n" + tab.to_markdown(index=False, disable_numparse=True) + "\n")
     figs = []
     for ds in p['datasets']:
         for pr in p['pairs']:

@@ -306,6 +306,7 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
     if not isinstance(cfg, TrainConfig): cfg = TrainConfig.from_dict(cfg)
     info = rdata.get_info(cfg.dataset)
     dev = _device(cfg)
+    if dev.type == 'cuda': torch.backends.cudnn.benchmark = True     # fixed batch shapes: let cuDNN pick its kernels
     out = cfg.output_dir; last = out / 'last.ckpt'
     state = load_checkpoint(last) if last.exists() else None      # a corrupt checkpoint stops here, untouched
     if state is not None and state.get('fingerprint') != config_fingerprint(cfg):
