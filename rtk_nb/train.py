@@ -230,8 +230,11 @@ class Tracker:
             except Exception:   # another process created it meanwhile
                 exp_id = _retry(self.client.get_experiment_by_name, name).experiment_id
         if run_id:
-            _retry(self.client.update_run, run_id, status='RUNNING')
-        else:
+            try: _retry(self.client.update_run, run_id, status='RUNNING')
+            except Exception:       # the checkpoint's run is not in this store (another tracking URI): start a new run
+                print(f"MLflow run {run_id} of the checkpoint is not in {self.uri}; logging to a new run")
+                run_id = None
+        if not run_id:
             run_id = _retry(self.client.create_run, exp_id, run_name=self.cfg.run_name, tags=tags).info.run_id
             from mlflow.entities import Param
             _retry(self.client.log_batch, run_id, params=[Param(k, str(v)[:6000]) for k, v in params.items()])
@@ -315,11 +318,11 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
         os.replace(last, stale)                                      # kept, never overwritten
         print(f"{last} belongs to a run with other settings ({', '.join(diff)} differ): moved it to {stale.name}, starting afresh")
         state = None
+    tracker = Tracker(cfg)                                           # fails fast if the store is unreachable
     needs_teacher = create_criterion(cfg.loss_method, strict=False, **cfg.loss_settings()).needs_teacher
     teacher = load_teacher(cfg, info.num_classes, dev) if needs_teacher else None
     train_dl, test_dl, _ = rdata.get_loaders(cfg.dataset, cfg.batch_size, root=cfg.data_root, device=dev, seed=cfg.seed,
                                              download=cfg.download, channels_last=_channels_last(cfg, dev))
-    tracker = Tracker(cfg)                                           # fails fast if the store is unreachable
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.arch, info.num_classes).to(dev)
     if _channels_last(cfg, dev):
