@@ -36,7 +36,6 @@ PIPELINES = ('conventional', 'rtk_nb')
 DATASET = 'cifar100'
 TRAIN_SET, EPOCHS = 50_000, 200      # for the 200-epoch estimate (CIFAR-100 train split, the paper's recipe)
 EVAL_SET = 10_000
-_CUDNN_BENCHMARK_DEFAULT = torch.backends.cudnn.benchmark   # what rtk_nb leaves it at (it does not set it)
 
 # ----------------------------------------------------------------------------------------------------------------
 # data
@@ -152,7 +151,7 @@ def run_conventional(args, dev, pair, method, x, y, info) -> dict:
 
 def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict:
     cfg = make_cfg(args, pair, method)
-    torch.backends.cudnn.benchmark = _CUDNN_BENCHMARK_DEFAULT   # fit leaves cuDNN's autotuner as it finds it
+    torch.backends.cudnn.benchmark = dev.type == 'cuda'   # as fit sets it
     start_peak(dev)
     cl = _channels_last(cfg, dev)
     needs_teacher = create_criterion(cfg.loss_method, strict=False, **cfg.loss_settings()).needs_teacher
