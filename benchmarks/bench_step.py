@@ -8,7 +8,7 @@ Pairs: WRN-40-2 -> WRN-16-2 and resnet56 -> resnet20; methods: vanilla, kd, at, 
   teacher under `torch.no_grad()`, `loss.item()` and accuracy `.item()` every step, plain `torch.optim.SGD`,
   `cudnn.benchmark = True` on CUDA (as both codebases set it). The losses are rtk_nb's, so only the pipeline differs.
 * rtk_nb: `rtk_nb.data.DeviceLoader` over uint8 tensors on the device and `rtk_nb.train.train_epoch`, with the
-  model / teacher / Distiller / optimizer built the way `rtk_nb.train.fit` builds them (bf16 autocast, channels_last
+  student, Distiller and optimizer from `rtk_nb.train.build_step`, exactly as `fit` builds them (bf16 autocast, channels_last
   and fused SGD on CUDA; foreach SGD on CPU; `--compile` wraps the Distiller in `torch.compile`).
 
 Data are synthetic CIFAR-shaped uint8 images (seeded) with 100 classes and CIFAR-100's mean/std; nothing is downloaded.
@@ -26,9 +26,9 @@ from torch.utils.data import Dataset, DataLoader
 from torchvision import transforms
 
 from rtk_nb import data as rdata
-from rtk_nb.losses import create_criterion, create_distiller
+from rtk_nb.losses import create_criterion
 from rtk_nb.models import create_model, FeatureHooks
-from rtk_nb.train import TrainConfig, train_epoch, evaluate, _amp_dtype, _channels_last
+from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_step, _amp_dtype, _channels_last
 
 PAIRS = {'wrn_40_2-wrn_16_2': ('wrn_40_2', 'wrn_16_2'), 'resnet56-resnet20': ('resnet56', 'resnet20')}
 METHODS = ('vanilla', 'kd', 'at', 'rtk')
@@ -165,14 +165,7 @@ def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict
     meas_dl = rdata.DeviceLoader(xt[args.warmup * args.batch_size:], yt[args.warmup * args.batch_size:],
                                  cfg.batch_size, train=True, **kw)
     assert len(warm_dl) == args.warmup and len(meas_dl) == args.steps
-    torch.manual_seed(cfg.seed)
-    model = create_model(cfg.arch, info.num_classes).to(dev)
-    if cl:
-        model = model.to(memory_format=torch.channels_last)
-        if teacher is not None: teacher = teacher.to(memory_format=torch.channels_last)
-    distiller = create_distiller(cfg.loss_method, model, teacher, strict=False, **cfg.loss_settings())
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
-                          weight_decay=cfg.weight_decay, **({'fused': True} if dev.type == 'cuda' else {'foreach': True}))
+    model, distiller, opt = build_step(cfg, dev, info.num_classes, teacher)   # exactly what fit trains
     step_fn = torch.compile(distiller) if cfg.compile else distiller
     amp = _amp_dtype(cfg, dev)
     try:

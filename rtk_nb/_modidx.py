@@ -153,6 +153,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'rtk_nb.train._history_csv': ('train.html#_history_csv', 'rtk_nb/train.py'),
                               'rtk_nb.train._retry': ('train.html#_retry', 'rtk_nb/train.py'),
                               'rtk_nb.train._write_json': ('train.html#_write_json', 'rtk_nb/train.py'),
+                              'rtk_nb.train.build_step': ('train.html#build_step', 'rtk_nb/train.py'),
                               'rtk_nb.train.config_fingerprint': ('train.html#config_fingerprint', 'rtk_nb/train.py'),
                               'rtk_nb.train.distill': ('train.html#distill', 'rtk_nb/train.py'),
                               'rtk_nb.train.evaluate': ('train.html#evaluate', 'rtk_nb/train.py'),

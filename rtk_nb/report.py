@@ -85,8 +85,8 @@ def plot_curves(runs: pd.DataFrame, p: dict, dataset: str, pair: dict, uri=None)
         n = min(len(v) for v in h.values())
         if n == 0: continue
         a = np.array([v[:n] for v in h.values()]); x = np.arange(1, n + 1)
-        ax.plot(x, a.mean(0), ls='--' if m == 'teacher' else '-', label=f"{m} ({len(a)} run{'s' if len(a) > 1 else ''})")
-        if len(a) > 1: ax.fill_between(x, a.min(0), a.max(0), alpha=.15)
+        line, = ax.plot(x, a.mean(0), ls='--' if m == 'teacher' else '-', label=f"{m} ({len(a)} run{'s' if len(a) > 1 else ''})")
+        if len(a) > 1: ax.fill_between(x, a.min(0), a.max(0), alpha=.15, color=line.get_color())
     ax.set_xlabel('epoch'); ax.set_ylabel('test accuracy (%)'); ax.grid(alpha=.3); ax.legend(fontsize=8)
     ax.set_title(f"{dataset}: {pair['teacher']} → {pair['student']}")
     fig.tight_layout()
@@ -114,7 +114,7 @@ def attention_figure(teacher_ckpt, student_ckpt, dataset: str, n_images: int = 4
         tgt, idx, w = rtk_target(fs, ft, p, float(keep), tau_f)
         at_t, at_s = attention_map(match_spatial(ft, fs), p), attention_map(fs, p)
     H = fs.shape[-1]
-    fig, axes = plt.subplots(n_images, 4, figsize=(9, 2.4 * n_images), squeeze=False)
+    fig, axes = plt.subplots(n_images, 4, figsize=(9, 2.7 * n_images), squeeze=False)
     for i in range(n_images):
         maps = [x8[i].permute(1, 2, 0).numpy(), at_t[i].view(H, H), at_s[i].view(H, H), tgt[i].view(H, H)]
         titles = ['image', 'teacher a(T) = AT target', 'student a(S)',

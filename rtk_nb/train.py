@@ -19,8 +19,8 @@ from . import data as rdata
 
 # %% auto #0
 __all__ = ['TrainConfig', 'validate_config', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'repo_root', 'tracking_uri',
-           'git_commit', 'Tracker', 'DivergenceError', 'config_fingerprint', 'evaluate', 'load_teacher', 'fit',
-           'train_epoch', 'train_teacher', 'distill']
+           'git_commit', 'Tracker', 'DivergenceError', 'config_fingerprint', 'evaluate', 'load_teacher', 'build_step',
+           'fit', 'train_epoch', 'train_teacher', 'distill']
 
 # %% ../nbs/03_train.ipynb #5bace879
 @dataclass
@@ -304,6 +304,18 @@ def _history_csv(history, path):
 def _write_json(obj, path):
     tmp = Path(path).with_suffix('.tmp'); tmp.write_text(json.dumps(obj, indent=2) + '\n'); os.replace(tmp, path)
 
+def build_step(cfg: TrainConfig, dev: torch.device, num_classes: int, teacher: nn.Module | None = None):
+    "The student (seeded init), its `Distiller` and its optimizer, as `fit` trains them: channels_last per config, fused SGD on CUDA, foreach on CPU."
+    torch.manual_seed(cfg.seed)
+    model = create_model(cfg.arch, num_classes).to(dev)
+    if _channels_last(cfg, dev):
+        model = model.to(memory_format=torch.channels_last)
+        if teacher is not None: teacher = teacher.to(memory_format=torch.channels_last)
+    distiller = create_distiller(cfg.loss_method, model, teacher, strict=False, **cfg.loss_settings())
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                          weight_decay=cfg.weight_decay, **({'fused': True} if dev.type == 'cuda' else {'foreach': True}))
+    return model, distiller, opt
+
 def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
     "Train according to `cfg`; returns the metrics dict (also written to `<out_dir>/metrics.json`)."
     if not isinstance(cfg, TrainConfig): cfg = TrainConfig.from_dict(cfg)
@@ -323,15 +335,7 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
     teacher = load_teacher(cfg, info.num_classes, dev) if needs_teacher else None
     train_dl, test_dl, _ = rdata.get_loaders(cfg.dataset, cfg.batch_size, root=cfg.data_root, device=dev, seed=cfg.seed,
                                              download=cfg.download, channels_last=_channels_last(cfg, dev))
-    torch.manual_seed(cfg.seed)
-    model = create_model(cfg.arch, info.num_classes).to(dev)
-    if _channels_last(cfg, dev):
-        model = model.to(memory_format=torch.channels_last)
-        if teacher is not None: teacher = teacher.to(memory_format=torch.channels_last)
-    distiller = create_distiller(cfg.loss_method, model, teacher,
-                                 strict=False, **cfg.loss_settings())
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
-                          weight_decay=cfg.weight_decay, **({'fused': True} if dev.type == 'cuda' else {'foreach': True}))
+    model, distiller, opt = build_step(cfg, dev, info.num_classes, teacher)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=cfg.gamma)
     start, history, run_id = 0, [], None
     if state is not None:
