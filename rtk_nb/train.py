@@ -322,10 +322,10 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
     info = rdata.get_info(cfg.dataset)
     dev = _device(cfg)
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True     # fixed batch shapes: let cuDNN pick its kernels
-    out = cfg.output_dir; last = out / 'last.ckpt'
+    out, fp = cfg.output_dir, config_fingerprint(cfg); last = out / 'last.ckpt'
     state = load_checkpoint(last) if last.exists() else None      # a corrupt checkpoint stops here, untouched
-    if state is not None and state.get('fingerprint') != config_fingerprint(cfg):
-        diff = sorted(k for k in config_fingerprint(cfg) if state.get('fingerprint', {}).get(k) != config_fingerprint(cfg)[k])
+    if state is not None and state.get('fingerprint') != fp:
+        diff = sorted(k for k in fp if state.get('fingerprint', {}).get(k) != fp[k])
         stale = last.with_name(f"last.stale-{time.strftime('%Y%m%d-%H%M%S')}.ckpt")
         os.replace(last, stale)                                      # kept, never overwritten
         print(f"{last} belongs to a run with other settings ({', '.join(diff)} differ): moved it to {stale.name}, starting afresh")
@@ -346,17 +346,17 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
         print(f"resuming {cfg.run_name} from {last} at epoch {start}/{cfg.epochs}")
     step_fn = torch.compile(distiller) if cfg.compile else distiller
     amp = _amp_dtype(cfg, dev)
-    params = {**config_fingerprint(cfg), **distiller.criterion.settings, 'num_classes': info.num_classes,
+    params = {**fp, **distiller.criterion.settings, 'num_classes': info.num_classes,
               'device': str(dev), 'amp': str(amp), 'channels_last': _channels_last(cfg, dev), 'compile': cfg.compile}
     tags = {'dataset': cfg.dataset, 'method': cfg.method, 'teacher': cfg.teacher, 'student': cfg.student if cfg.method != 'teacher' else '',
             'arch': cfg.arch, 'seed': str(cfg.seed), 'git_commit': git_commit() or 'unknown', 'out_dir': str(out.resolve()),
             **{k: os.environ[k] for k in ('DVC_STAGE', 'DVC_EXP_NAME') if os.environ.get(k)}}
     if tags['git_commit'] != 'unknown': tags['mlflow.source.git.commit'] = tags['git_commit']
     run_id = tracker.start(run_id, params, tags)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / 'config.yaml').write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     t_start = time.perf_counter()
     try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / 'config.yaml').write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         for epoch in range(start, cfg.epochs):
             row = train_epoch(step_fn, distiller, opt, train_dl, epoch, cfg, amp)
             row['test_acc'] = evaluate(model, test_dl, amp)
@@ -365,7 +365,7 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
             tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=epoch + 1)
             save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
                              'rng_cpu': torch.get_rng_state(), **({'rng_cuda': torch.cuda.get_rng_state(dev)} if dev.type == 'cuda' else {}),
-                             'epoch': epoch + 1, 'history': history, 'fingerprint': config_fingerprint(cfg),
+                             'epoch': epoch + 1, 'history': history, 'fingerprint': fp,
                              'config': cfg.to_dict(), 'mlflow_run_id': run_id}, last)
             _history_csv(history, out / 'history.csv')
             if cfg.progress:
