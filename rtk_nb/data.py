@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['DATASETS', 'CINIC_CLASSES', 'DataError', 'RemoteFile', 'DatasetInfo', 'register_dataset', 'list_datasets', 'get_info',
-           'prepare', 'load_split', 'augment', 'normalize', 'DeviceLoader', 'get_loaders']
+           'atomic_write', 'prepare', 'load_split', 'augment', 'normalize', 'DeviceLoader', 'get_loaders']
 
 # %% ../nbs/02_data.ipynb #37b8b2f2
 class DataError(RuntimeError):
@@ -123,7 +123,7 @@ def _cache_ok(root, name: str, split: str) -> bool:
     meta = _read_meta(js)
     return meta is not None and meta.get('bytes') == npz.stat().st_size
 
-def _atomic_write(path: Path, write: Callable) -> None:
+def atomic_write(path: Path, write: Callable) -> None:
     "Call `write(f)` on a temporary file next to `path`, then rename it to `path`."
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
@@ -138,10 +138,10 @@ def _atomic_write(path: Path, write: Callable) -> None:
 def _write_cache(root, name: str, split: str, x: np.ndarray, y: np.ndarray) -> None:
     npz, js = _cache_paths(root, name, split)
     js.unlink(missing_ok=True)
-    _atomic_write(npz, lambda f: np.savez(f, x=x, y=y))
+    atomic_write(npz, lambda f: np.savez(f, x=x, y=y))
     meta = dict(dataset=name, split=split, n=len(x), shape=list(x.shape), x_dtype=str(x.dtype), y_dtype=str(y.dtype),
                 bytes=npz.stat().st_size, sha256=_digest(npz, 'sha256'), format=1)
-    _atomic_write(js, lambda f: f.write(json.dumps(meta, indent=1).encode()))
+    atomic_write(js, lambda f: f.write(json.dumps(meta, indent=1).encode()))
 
 def _check_arrays(info: DatasetInfo, arrays: dict) -> dict:
     "Validate a converter's output: every split, uint8 N×3×H×W images, int64 labels in range."

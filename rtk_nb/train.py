@@ -140,14 +140,7 @@ def save_checkpoint(obj: dict, path) -> Path:
     "Atomically write `obj` (tensors, numbers, strings, lists, dicts) to `path` with an integrity header."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO(); torch.save(obj, buf); payload = buf.getvalue()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b'\n' + payload)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
+    rdata.atomic_write(path, lambda f: f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b'\n' + payload))
     return path
 
 def load_checkpoint(path, map_location='cpu') -> dict:
@@ -296,13 +289,13 @@ def load_teacher(cfg: TrainConfig, num_classes: int, device) -> nn.Module:
     return t.to(device).eval().requires_grad_(False)
 
 # %% ../nbs/03_train.ipynb #a7d337a2
+def _write_text(path, text: str): rdata.atomic_write(Path(path), lambda f: f.write(text.encode()))
+
 def _history_csv(history, path):
     keys = list(dict.fromkeys(k for h in history for k in h))
-    lines = [','.join(keys)] + [','.join(f"{h.get(k, '')}" for k in keys) for h in history]
-    tmp = Path(path).with_suffix('.tmp'); tmp.write_text('\n'.join(lines) + '\n'); os.replace(tmp, path)
+    _write_text(path, '\n'.join([','.join(keys)] + [','.join(f"{h.get(k, '')}" for k in keys) for h in history]) + '\n')
 
-def _write_json(obj, path):
-    tmp = Path(path).with_suffix('.tmp'); tmp.write_text(json.dumps(obj, indent=2) + '\n'); os.replace(tmp, path)
+def _write_json(obj, path): _write_text(path, json.dumps(obj, indent=2) + '\n')
 
 def build_step(cfg: TrainConfig, dev: torch.device, num_classes: int, teacher: nn.Module | None = None):
     "The student (seeded init), its `Distiller` and its optimizer, as `fit` trains them: channels_last per config, fused SGD on CUDA, foreach on CPU."
