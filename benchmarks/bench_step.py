@@ -154,7 +154,7 @@ def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict
     torch.backends.cudnn.benchmark = dev.type == 'cuda'   # as fit sets it
     start_peak(dev)
     cl = _channels_last(cfg, dev)
-    needs_teacher = create_criterion(cfg.loss_method, strict=False, **cfg.loss_settings()).needs_teacher
+    needs_teacher = cfg.needs_teacher
     # fit: teacher = load_teacher(...) -> create_model(...).to(device).eval().requires_grad_(False)
     torch.manual_seed(args.seed)
     teacher = create_model(cfg.teacher, info.num_classes).to(dev).eval().requires_grad_(False) if needs_teacher else None

@@ -142,6 +142,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'rtk_nb.train.TrainConfig.from_dict': ('train.html#trainconfig.from_dict', 'rtk_nb/train.py'),
                               'rtk_nb.train.TrainConfig.loss_method': ('train.html#trainconfig.loss_method', 'rtk_nb/train.py'),
                               'rtk_nb.train.TrainConfig.loss_settings': ('train.html#trainconfig.loss_settings', 'rtk_nb/train.py'),
+                              'rtk_nb.train.TrainConfig.needs_teacher': ('train.html#trainconfig.needs_teacher', 'rtk_nb/train.py'),
                               'rtk_nb.train.TrainConfig.output_dir': ('train.html#trainconfig.output_dir', 'rtk_nb/train.py'),
                               'rtk_nb.train.TrainConfig.replace': ('train.html#trainconfig.replace', 'rtk_nb/train.py'),
                               'rtk_nb.train.TrainConfig.run_name': ('train.html#trainconfig.run_name', 'rtk_nb/train.py'),

@@ -69,6 +69,8 @@ class TrainConfig:
     @property
     def loss_method(self) -> str: return 'vanilla' if self.method == 'teacher' else self.method
     @property
+    def needs_teacher(self) -> bool: return create_criterion(self.loss_method, strict=False, **self.loss_settings()).needs_teacher
+    @property
     def run_name(self) -> str:
         return f"teacher-{self.teacher}-s{self.seed}" if self.method == 'teacher' else f"{self.method}-{self.teacher}-{self.student}-s{self.seed}"
     @property
@@ -126,8 +128,7 @@ def validate_config(c: TrainConfig) -> None:
     if not (c.device == 'auto' or c.device == 'cpu' or c.device == 'cuda' or c.device.startswith('cuda:')):
         raise ConfigError(f"device={c.device!r} is not allowed; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
     validate_loss_settings(**c.loss_settings())     # every loss setting, whichever method uses it
-    crit = create_criterion(c.loss_method, strict=False, **c.loss_settings())
-    if crit.needs_teacher and c.teacher_ckpt is None:
+    if c.needs_teacher and c.teacher_ckpt is None:
         raise ConfigError(f"method={c.method!r} distils from a teacher: set teacher_ckpt to the teacher run's model.ckpt")
 
 # %% ../nbs/03_train.ipynb #2135b734
@@ -324,8 +325,7 @@ def fit(cfg: TrainConfig, callbacks: list[Callable] | None = None) -> dict:
         print(f"{last} belongs to a run with other settings ({', '.join(diff)} differ): moved it to {stale.name}, starting afresh")
         state = None
     tracker = Tracker(cfg)                                           # fails fast if the store is unreachable
-    needs_teacher = create_criterion(cfg.loss_method, strict=False, **cfg.loss_settings()).needs_teacher
-    teacher = load_teacher(cfg, info.num_classes, dev) if needs_teacher else None
+    teacher = load_teacher(cfg, info.num_classes, dev) if cfg.needs_teacher else None
     train_dl, test_dl, _ = rdata.get_loaders(cfg.dataset, cfg.batch_size, root=cfg.data_root, device=dev, seed=cfg.seed,
                                              download=cfg.download, channels_last=_channels_last(cfg, dev))
     model, distiller, opt = build_step(cfg, dev, info.num_classes, teacher)
