@@ -5,12 +5,13 @@ VENV  ?= .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke clean-venv
+.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke gpu-check clean-venv
 
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro)"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
 	@echo "make smoke   the quick profile: the whole DAG on the offline digits dataset, in a temporary copy"
+	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/on, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
 
 $(STAMP): requirements-dev.txt pyproject.toml
@@ -52,6 +53,12 @@ repro: venv
 
 smoke: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/smoke.py --dest .smoke
+
+# The GPU path in one command (scripts/gpu_check.py). Uses .venv where there is one, else python3 with this checkout
+# on PYTHONPATH (a GPU machine that has torch but none of the dev tools); no dataset download, no MLflow.
+GPU_PY := $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
+gpu-check:
+	PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(GPU_PY) scripts/gpu_check.py $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
