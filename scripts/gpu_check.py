@@ -60,7 +60,7 @@ def check_run(cfg, first_epoch_row: dict) -> list[str]:
     if (out / 'metrics.json').is_file():
         m = json.loads((out / 'metrics.json').read_text())
         if m.get('epochs') != cfg.epochs: problems.append(f"metrics.json says epochs={m.get('epochs')}")
-    from rtk_nb.train import load_checkpoint
+    from rtk_nb.checkpoint import load_checkpoint
     hist = load_checkpoint(out / 'last.ckpt')['history'] if (out / 'last.ckpt').is_file() else []
     if len(hist) != cfg.epochs: problems.append(f"{len(hist)} epochs recorded, expected {cfg.epochs}")
     elif hist[0] != first_epoch_row: problems.append("epoch 1 was not kept across the resume")
