@@ -121,16 +121,17 @@ class RTKSettings(ATSettings):
 LOSS_TERMS: dict[str, type] = {}
 METHODS: dict[str, tuple[str, ...]] = {}
 
-def register_term(name: str):
-    "Class decorator: register a loss term under `name` (an error if the name is taken)."
+def register_term(name: str, replace: bool = False):
+    "Class decorator: register a loss term under `name` (a taken name needs `replace=True`)."
     def deco(cls):
-        if name in LOSS_TERMS: raise ValueError(f"loss term {name!r} is already registered")
+        if name in LOSS_TERMS and not replace: raise ValueError(f"loss term {name!r} is already registered; pass replace=True to replace it")
         LOSS_TERMS[name] = cls; return cls
     return deco
 
-def register_method(name: str, terms: Sequence[str]):
-    "Register method `name` as the sum of the loss terms `terms` (an error if the name is taken)."
-    if name in METHODS or name == 'teacher': raise ValueError(f"method {name!r} is already registered")
+def register_method(name: str, terms: Sequence[str], replace: bool = False):
+    "Register method `name` as the sum of the loss terms `terms` (a taken name needs `replace=True`)."
+    if name == 'teacher': raise ValueError("'teacher' is reserved: it names a teacher run")
+    if name in METHODS and not replace: raise ValueError(f"method {name!r} is already registered; pass replace=True to replace it")
     unknown = [t for t in terms if t not in LOSS_TERMS]
     if unknown: raise ValueError(f"unknown loss term(s) {unknown}; registered: {sorted(LOSS_TERMS)}")
     METHODS[name] = tuple(terms)
@@ -143,7 +144,7 @@ class LossTerm(nn.Module):
         super().__init__()
         self.cfg = cfg
 
-# %% ../nbs/01_losses.ipynb #26b68a08
+# %% ../nbs/01_losses.ipynb #94182969
 @register_term('ce')
 class CETerm(LossTerm):
     def forward(self, s_logits, y, **_): return {'ce': ce_loss(s_logits, y)}
@@ -171,7 +172,7 @@ for _name, _terms in {'vanilla': ('ce',), 'kd': ('kd',), 'at': ('ce', 'at'), 'rt
                       'at+kd': ('kd', 'at'), 'rtk+kd': ('kd', 'rtk')}.items():
     register_method(_name, _terms)
 
-# %% ../nbs/01_losses.ipynb #007b83fc
+# %% ../nbs/01_losses.ipynb #114a90ff
 def method_terms(method: str) -> tuple[str, ...]:
     "The loss terms of registered method `method`."
     return METHODS[check_name('method', method, METHODS, ' Register a new one with rtk_nb.losses.register_method.')]
@@ -275,7 +276,7 @@ class Distiller(nn.Module):
         for h in (self.s_hooks, self.t_hooks):
             if h: h.remove()
 
-# %% ../nbs/01_losses.ipynb #0dd3ba22
+# %% ../nbs/01_losses.ipynb #1afebd86
 def num_classes_of(model: nn.Module) -> int | None:
     "The number of classes of `model`: its `num_classes` attribute, else its last `nn.Linear`'s outputs (None: unknown)."
     if isinstance(getattr(model, 'num_classes', None), int): return model.num_classes

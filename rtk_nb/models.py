@@ -24,10 +24,10 @@ class ModelSpec:
 
 MODELS: dict[str, ModelSpec] = {}
 
-def register_model(name: str, stages: Sequence[str]):
-    "Decorator: register `fn(num_classes=...)` under `name`, with the layer names of its distillation stages."
+def register_model(name: str, stages: Sequence[str], replace: bool = False):
+    "Decorator: register `fn(num_classes=...)` under `name`, with the layer names of its distillation stages (a taken name needs `replace=True`)."
     def deco(fn):
-        if name in MODELS: raise ValueError(f"model {name!r} is already registered")
+        if name in MODELS and not replace: raise ValueError(f"model {name!r} is already registered; pass replace=True to replace it")
         MODELS[name] = ModelSpec(name, fn, tuple(stages))
         return fn
     return deco
