@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #34e31033
 from __future__ import annotations
-import gzip, inspect, io, json, math, os, pickle, tarfile
+import gzip, hashlib, inspect, io, json, math, os, pickle, tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -16,7 +16,8 @@ from .files import atomic_write, file_digest
 
 # %% auto #0
 __all__ = ['DATASETS', 'CINIC_CLASSES', 'DataError', 'RemoteFile', 'DatasetInfo', 'register_dataset', 'list_datasets', 'get_info',
-           'prepare', 'load_split', 'svhn_convert', 'augment', 'normalize', 'DeviceLoader', 'get_loaders']
+           'registration_digest', 'prepare', 'load_split', 'svhn_convert', 'augment', 'normalize', 'DeviceLoader',
+           'get_loaders']
 
 # %% ../nbs/02_data.ipynb #37b8b2f2
 class DataError(RuntimeError):
@@ -46,8 +47,10 @@ class DatasetInfo:
 DATASETS: dict[str, DatasetInfo] = {}
 _CONVERTERS: dict[str, Callable] = {}
 
-def register_dataset(info: DatasetInfo, converter: Callable) -> None:
-    "Register (or replace) `info.name`; `converter(raw_dir, info)` returns `{split: (x uint8 N×3×H×W, y int64 N)}`."
+def register_dataset(info: DatasetInfo, converter: Callable, replace: bool = False) -> None:
+    "Register `info.name` (a taken name needs `replace=True`); `converter(raw_dir, info)` returns `{split: (x uint8 N×3×H×W, y int64 N)}`."
+    if info.name in DATASETS and not replace:
+        raise DataError(f"dataset {info.name!r} is already registered; pass replace=True to replace it (its cache is then rebuilt)")
     if len(info.mean) != 3 or len(info.std) != 3 or min(info.std) <= 0:
         raise DataError(f"dataset '{info.name}': mean and std need 3 values each, std > 0; got {info.mean}, {info.std}")
     if not info.splits or 'train' not in info.splits:
@@ -110,19 +113,27 @@ def _read_meta(js: Path) -> dict | None:
     try: return json.loads(js.read_text())
     except (OSError, ValueError): return None
 
+def registration_digest(name: str) -> str:
+    "What makes dataset `name`'s cache: a digest of its `DatasetInfo` and of its converter's code and closure values."
+    info, conv = get_info(name), _CONVERTERS[name]
+    try: code = inspect.getsource(conv)
+    except (OSError, TypeError): code = getattr(conv, '__qualname__', repr(conv))
+    cells = [repr(c.cell_contents) for c in (getattr(conv, '__closure__', None) or ())]
+    return hashlib.sha256('\n'.join([repr(info), code, *cells]).encode()).hexdigest()
+
 def _cache_ok(root, name: str, split: str) -> bool:
-    "Cheap validity check: cache and sidecar exist and the cache has the recorded size."
+    "Cheap validity check: cache and sidecar exist, the cache has the recorded size, and the current registration made it."
     npz, js = _cache_paths(root, name, split)
     if not (npz.exists() and js.exists()): return False
     meta = _read_meta(js)
-    return meta is not None and meta.get('bytes') == npz.stat().st_size
+    return meta is not None and meta.get('bytes') == npz.stat().st_size and meta.get('source') == registration_digest(name)
 
 def _write_cache(root, name: str, split: str, x: np.ndarray, y: np.ndarray) -> None:
     npz, js = _cache_paths(root, name, split)
     js.unlink(missing_ok=True)
     atomic_write(npz, lambda f: np.savez(f, x=x, y=y))
     meta = dict(dataset=name, split=split, n=len(x), shape=list(x.shape), x_dtype=str(x.dtype), y_dtype=str(y.dtype),
-                bytes=npz.stat().st_size, sha256=file_digest(npz), format=1)
+                bytes=npz.stat().st_size, sha256=file_digest(npz), source=registration_digest(name), format=2)
     atomic_write(js, lambda f: f.write(json.dumps(meta, indent=1).encode()))
 
 def _check_arrays(info: DatasetInfo, arrays: dict) -> dict:
@@ -169,7 +180,11 @@ def load_split(name: str, split: str, root='data', download: bool = False) -> tu
     if split not in info.splits:
         raise DataError(f"dataset '{name}' has no split {split!r}; valid splits: {', '.join(info.splits)}")
     npz, js = _cache_paths(root, name, split)
-    if not (npz.exists() and js.exists()): prepare(name, root, download)
+    old = _read_meta(js) if npz.exists() and js.exists() else None
+    stale = old is not None and old.get('source') != registration_digest(name)
+    if stale: print(f"dataset '{name}': the cache in {npz.parent} was made by another registration of '{name}' "
+                    "(its DatasetInfo or converter changed): rebuilding it")
+    if old is None or stale: prepare(name, root, download)
     fix = f"Delete it (rm '{npz}' '{js}') and run rtk_nb.data.prepare('{name}', root='{root}') again to rebuild it."
     meta = _read_meta(js)
     if meta is None or not {'bytes', 'sha256', 'shape'} <= set(meta):
