@@ -11,14 +11,14 @@ import pandas as pd
 import torch
 import matplotlib.pyplot as plt
 from .models import create_model
-from .losses import attention_map, rtk_target, match_spatial
+from .losses import METHODS, attention_map, rtk_target, match_spatial, method_needs_teacher
 from .models import FeatureHooks
 from .checkpoint import load_checkpoint
 from .tracking import tracking_uri
 from . import data as rdata
 
 # %% auto #0
-__all__ = ['KEY', 'RULE', 'collect_runs', 'cell', 'results_table', 'metric_histories', 'plot_history', 'plot_curves',
+__all__ = ['KEY', 'RULE', 'collect_runs', 'cell', 'pair_runs', 'results_table', 'metric_histories', 'plot_history', 'plot_curves',
            'attention_figure', 'build_report']
 
 # %% ../nbs/05_report.ipynb #a1b61924
@@ -46,16 +46,23 @@ def cell(acc: pd.Series, label: str = '') -> str:
     if len(acc) > 1: stat += f" ± {acc.std(ddof=1):.2f}"
     return f"{stat} (n={len(acc)}{' ' + label if label else ''}: {' '.join(f's{s}' for s in acc.index)})"
 
+def pair_runs(runs: pd.DataFrame, p: dict, dataset: str, pair: dict) -> pd.DataFrame:
+    "The runs that a (dataset, pair) cell averages: its teacher's `teacher_seed` run and its students over `p['seeds']`."
+    ds = runs[runs.dataset == dataset]
+    teacher = (ds.method == 'teacher') & (ds.teacher == pair['teacher']) & (ds.seed == p.get('teacher_seed', 0))
+    # a method without a teacher (vanilla) is the student alone: it belongs to every pair of that student
+    uses_teacher = ds.method.map(lambda m: m != 'teacher' and m in METHODS and method_needs_teacher(m))
+    students = ((ds.method != 'teacher') & (ds.student == pair['student']) & ds.seed.isin(p['seeds'])
+                & ((ds.teacher == pair['teacher']) | ~uses_teacher))
+    return ds[teacher | students]
+
 def results_table(runs: pd.DataFrame, p: dict) -> pd.DataFrame:
     "The paper-style table: a row per dataset × pair; the teacher (its `teacher_seed` run), each method over the seeds, RTK − AT paired by seed."
     rows, by_seed = [], lambda df: df.set_index('seed').test_acc
     for ds in p['datasets']:
         for pr in p['pairs']:
-            t = runs[(runs.dataset == ds) & (runs.method == 'teacher') & (runs.teacher == pr['teacher'])
-                     & (runs.seed == p.get('teacher_seed', 0))]
-            row = {'dataset': ds, 'teacher → student': f"{pr['teacher']} → {pr['student']}", 'teacher': cell(by_seed(t))}
-            s = runs[(runs.dataset == ds) & (runs.teacher == pr['teacher']) & (runs.student == pr['student'])
-                     & runs.seed.isin(p['seeds'])]
+            s = pair_runs(runs, p, ds, pr)
+            row = {'dataset': ds, 'teacher → student': f"{pr['teacher']} → {pr['student']}", 'teacher': cell(by_seed(s[s.method == 'teacher']))}
             for m in p['methods']: row[m] = cell(by_seed(s[s.method == m]))
             if {'at', 'rtk'} <= set(p['methods']):
                 row['RTK − AT'] = cell(by_seed(s[s.method == 'rtk']) - by_seed(s[s.method == 'at']), 'paired')
@@ -80,10 +87,9 @@ def plot_history(history: list[dict], ax=None, title=None):
 def plot_curves(runs: pd.DataFrame, p: dict, dataset: str, pair: dict, uri=None):
     "Test accuracy per epoch, mean over the seeds of `p` (band: min–max), one line per method, the `teacher_seed` teacher dashed."
     fig, ax = plt.subplots(figsize=(6, 4))
-    sel = runs[(runs.dataset == dataset) & (runs.teacher == pair['teacher'])]
+    sel = pair_runs(runs, p, dataset, pair)          # the runs the table averages, no others
     for m in ['teacher', *p['methods']]:
-        who = (sel.seed == p.get('teacher_seed', 0)) if m == 'teacher' else (sel.student == pair['student']) & sel.seed.isin(p['seeds'])
-        r = sel[(sel.method == m) & who]         # the runs the table averages, no others
+        r = sel[sel.method == m]
         if r.empty: continue
         h = metric_histories(r.run_id, uri=uri)
         n = min(len(v) for v in h.values())
