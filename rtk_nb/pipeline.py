@@ -8,14 +8,14 @@ import argparse, copy, json, sys
 from pathlib import Path
 import yaml
 from .checks import ConfigError, check_keys, check_name, check_int, is_int
-from .models import list_models
-from .losses import METHODS, method_settings
+from .models import list_models, stage_names
+from .losses import METHODS, method_settings, describe_method
 from .config import TrainConfig
 from . import data as rdata
 
 # %% auto #0
 __all__ = ['TOP_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'validate_params', 'load_params', 'teacher_dir', 'student_dir', 'run_config',
-           'deep_merge', 'apply_profile', 'main']
+           'deep_merge', 'apply_profile', 'list_text', 'train_config', 'build_parser', 'main']
 
 # %% ../nbs/04_pipeline.ipynb #e53c3c62
 TOP_KEYS = ('datasets', 'teachers', 'pairs', 'methods', 'seeds', 'teacher_seed', 'train', 'loss', 'report')
@@ -49,7 +49,7 @@ def _check_seeds(p, where):
         raise ConfigError(f"{where}: seeds must be a list of distinct non-negative integers, got {seeds!r}")
     check_int(f"{where}: teacher_seed", p['teacher_seed'], lo=0)
 
-# %% ../nbs/04_pipeline.ipynb #c81a9b3c
+# %% ../nbs/04_pipeline.ipynb #077c239b
 def _check_train_and_loss(p, where):
     tr, loss = p['train'], p['loss']
     if not isinstance(tr, dict): raise ConfigError(f"{where}: train must be a mapping")
@@ -132,31 +132,88 @@ def apply_profile(profile, params='params.yaml') -> dict:
     return merged
 
 # %% ../nbs/04_pipeline.ipynb #7d9dff13
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog='rtk-nb', description='rtk_nb pipeline helpers')
+def list_text(what: str) -> str:
+    "What `rtk-nb list` prints: the registered datasets, models or methods (with each method's settings)."
+    if what == 'datasets':
+        return '\n'.join(f"{n:<12} {i.num_classes:>4} classes  {i.description}" for n, i in sorted(rdata.DATASETS.items()))
+    if what == 'models':
+        return '\n'.join(f"{n:<10} stages: {', '.join(stage_names(n))}" for n in list_models())
+    return '\n\n'.join(f"{m}  (terms: {' + '.join(METHODS[m])})\n  " + describe_method(m).replace('\n', '\n  ') for m in METHODS)
+
+def _overrides(pairs: list[str]) -> dict:
+    "`['epochs=2', 'loss.keep=0.25']` → `{'epochs': 2, 'loss': {'keep': 0.25}}` (values parsed as YAML)."
+    out = {}
+    for kv in pairs:
+        if '=' not in kv: raise ConfigError(f"--set takes key=value, got {kv!r}")
+        k, v = kv.split('=', 1); v = yaml.safe_load(v)
+        if k.startswith('loss.'): out.setdefault('loss', {})[k[5:]] = v
+        else: out[k] = v
+    return out
+
+def train_config(args) -> TrainConfig:
+    "The `TrainConfig` of `rtk-nb train`: a pipeline stage's (from params.yaml) or a YAML file's, with `--set` overrides."
+    over = _overrides(args.set)
+    if args.config:
+        d = yaml.safe_load(Path(args.config).read_text()) if Path(args.config).is_file() else None
+        if not isinstance(d, dict): raise ConfigError(f"--config {args.config}: not a YAML file holding a mapping of TrainConfig fields")
+        return TrainConfig.from_dict(deep_merge(d, over))
+    if not args.dataset: raise ConfigError("rtk-nb train needs --dataset (a pipeline stage) or --config FILE")
+    cfg = run_config(load_params(args.params), args.dataset, args.method, pair=args.pair, arch=args.arch, seed=args.seed)
+    return TrainConfig.from_dict(deep_merge(cfg.to_dict(), over))
+
+# %% ../nbs/04_pipeline.ipynb #33693a8a
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog='rtk-nb', description='rtk_nb: the pipeline helpers and one-run training')
     sub = ap.add_subparsers(dest='cmd', required=True)
-    a = sub.add_parser('check-params', help='validate params.yaml'); a.add_argument('--params', default='params.yaml')
-    a = sub.add_parser('prepare', help='download/verify/cache a dataset'); a.add_argument('dataset')
-    a.add_argument('--root', default='data')
+    a = sub.add_parser('check-params', help='validate params.yaml')
+    a.add_argument('--params', default='params.yaml', help='the study file (default params.yaml)')
+    a = sub.add_parser('prepare', help='download/verify/cache a dataset')
+    a.add_argument('dataset', help='a registered dataset (rtk-nb list datasets)')
+    a.add_argument('--root', default='data', help='data folder (default data)')
     a.add_argument('--download', default='true', type=str.lower, choices=['true', 'false'],
                    help='download missing archives (default true); false: fail with instructions instead')
-    a = sub.add_parser('apply-profile', help='merge a profile into params.yaml'); a.add_argument('profile')
-    a.add_argument('--params', default='params.yaml')
-    args = ap.parse_args(argv)
-    try:
-        if args.cmd == 'check-params':
-            p = load_params(args.params)
-            n = len(p['datasets']) * (len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds']))
-            print(f"{args.params}: ok ({n} training runs: {len(p['datasets'])} datasets × ({len(p['teachers'])} teachers + "
-                  f"{len(p['pairs'])} pairs × {len(p['methods'])} methods × {len(p['seeds'])} seeds))")
-        elif args.cmd == 'prepare':
-            out = rdata.prepare(args.dataset, root=args.root, download=args.download == 'true')
-            info = rdata.get_info(args.dataset)
-            sizes = {s: int(rdata.load_split(args.dataset, s, root=args.root)[1].numel()) for s in info.splits}
-            (Path(out) / 'prepared.json').write_text(json.dumps({'dataset': args.dataset, 'splits': sizes}, indent=2) + '\n')
-            print(f"{args.dataset}: ready in {out} {sizes}")
-        elif args.cmd == 'apply-profile':
-            apply_profile(args.profile, args.params); print(f"applied {args.profile} to {args.params}")
-    except (ConfigError, rdata.DataError) as e:
+    a = sub.add_parser('apply-profile', help='merge a profile into params.yaml')
+    a.add_argument('profile', help='a partial params file, e.g. profiles/smoke.yaml')
+    a.add_argument('--params', default='params.yaml', help='the params file to merge it into (default params.yaml)')
+    a = sub.add_parser('list', help='list the registered datasets, models or methods')
+    a.add_argument('what', choices=['datasets', 'models', 'methods'], help='which registry')
+    a = sub.add_parser('train', help='run one training run, exactly as its pipeline stage would')
+    a.add_argument('--params', default='params.yaml', help='the study file the stage is read from (default params.yaml)')
+    a.add_argument('--dataset', help='a dataset of params.yaml (stage mode)')
+    a.add_argument('--method', default='teacher', help="'teacher' (default) or a method of params.yaml")
+    a.add_argument('--arch', help='teacher runs: the teacher architecture (one of params.yaml teachers)')
+    a.add_argument('--pair', help='student runs: the pair name from params.yaml pairs')
+    a.add_argument('--seed', type=int, help='student runs: the seed (default 0; teachers use teacher_seed)')
+    a.add_argument('--config', help='instead of a stage: a YAML file with one TrainConfig mapping, e.g. {dataset: digits, epochs: 3}')
+    a.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE',
+                   help='override fields, values parsed as YAML: --set epochs=2 device=cpu loss.keep=0.25')
+    return ap
+
+def _run(args) -> None:
+    if args.cmd == 'check-params':
+        p = load_params(args.params)
+        n = len(p['datasets']) * (len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds']))
+        print(f"{args.params}: ok ({n} training runs: {len(p['datasets'])} datasets × ({len(p['teachers'])} teachers + "
+              f"{len(p['pairs'])} pairs × {len(p['methods'])} methods × {len(p['seeds'])} seeds))")
+    elif args.cmd == 'prepare':
+        out = rdata.prepare(args.dataset, root=args.root, download=args.download == 'true')
+        info = rdata.get_info(args.dataset)
+        sizes = {s: int(rdata.load_split(args.dataset, s, root=args.root)[1].numel()) for s in info.splits}
+        (Path(out) / 'prepared.json').write_text(json.dumps({'dataset': args.dataset, 'splits': sizes}, indent=2) + '\n')
+        print(f"{args.dataset}: ready in {out} {sizes}")
+    elif args.cmd == 'apply-profile':
+        apply_profile(args.profile, args.params); print(f"applied {args.profile} to {args.params}")
+    elif args.cmd == 'list': print(list_text(args.what))
+    elif args.cmd == 'train':
+        from rtk_nb.train import fit
+        r = fit(train_config(args))
+        print(f"{r['out_dir']}: test_acc {r['test_acc']:.2f}% after {r['epochs']} epochs")
+
+def main(argv=None) -> int:
+    "The `rtk-nb` command; returns the exit status (2: a user error, reported in one line)."
+    from rtk_nb.checkpoint import CheckpointError
+    args = build_parser().parse_args(argv)
+    try: _run(args)
+    except (ConfigError, rdata.DataError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr); return 2
     return 0
