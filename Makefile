@@ -5,13 +5,14 @@ VENV  ?= .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke clean-venv
+.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke docs clean-venv
 
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro)"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
 	@echo "make smoke   the quick profile: the whole DAG on the offline digits dataset, in a temporary copy"
 	@echo "make venv    only create/refresh the virtual environment"
+	@echo "make docs    build the documentation site from the notebooks into site/ (offline; serve: python -m http.server -d site)"
 
 $(STAMP): requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,6 +53,12 @@ repro: venv
 
 smoke: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/smoke.py --dest .smoke
+
+# The documentation site: notebooks as stored (no execution), the quick profile's report, the API reference,
+# MathJax served from the site (mkdocs.yml, docs/hooks.py).
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "site/ built: python -m http.server -d site  (or .venv/bin/mkdocs serve)"
 
 clean-venv:
 	rm -rf $(VENV)
