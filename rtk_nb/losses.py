@@ -13,16 +13,20 @@ import torch.nn.functional as F
 from .models import FeatureHooks
 
 # %% auto #0
-__all__ = ['LOSS_TERMS', 'METHODS', 'attention_map', 'match_spatial', 'at_loss', 'n_keep', 'rtk_target', 'rtk_loss', 'kd_loss',
-           'ConfigError', 'KDSettings', 'ATSettings', 'RTKSettings', 'register_term', 'register_method', 'LossTerm',
-           'CETerm', 'KDTerm', 'ATTerm', 'RTKTerm', 'DistillLoss', 'create_criterion', 'validate_loss_settings',
-           'Distiller', 'create_distiller']
+__all__ = ['LOSS_TERMS', 'METHODS', 'fp32_region', 'attention_map', 'match_spatial', 'at_loss', 'n_keep', 'rtk_target',
+           'rtk_loss', 'kd_loss', 'ce_loss', 'ConfigError', 'KDSettings', 'ATSettings', 'RTKSettings', 'register_term',
+           'register_method', 'LossTerm', 'CETerm', 'KDTerm', 'ATTerm', 'RTKTerm', 'DistillLoss', 'create_criterion',
+           'validate_loss_settings', 'Distiller', 'create_distiller']
 
 # %% ../nbs/01_losses.ipynb #37e6d3b3
+def fp32_region(x: torch.Tensor):
+    "A context that switches autocast off on `x`'s device: what runs inside keeps the dtype it is given."
+    return torch.autocast(x.device.type, enabled=False)
+
 def attention_map(f: torch.Tensor, p: float = 2) -> torch.Tensor:
-    "AT's spatial attention: channel mean of `f**p`, flattened and L2-normalised per sample (B×HW)."
+    "AT's spatial attention in float32: channel mean of `f**p`, flattened and L2-normalised per sample (B×HW)."
     if f.dim() != 4: raise ValueError(f"attention_map expects a B×C×H×W feature map, got shape {tuple(f.shape)}")
-    return F.normalize(f.float().pow(p).mean(1).flatten(1), dim=1)
+    with fp32_region(f): return F.normalize(f.float().pow(p).mean(1).flatten(1), dim=1)
 
 def match_spatial(t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     "Bring teacher map `t` to the spatial size of student map `s` (adaptive average pooling)."
@@ -30,9 +34,10 @@ def match_spatial(t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     return t if t.shape[-2:] == s.shape[-2:] else F.adaptive_avg_pool2d(t, s.shape[-2:])
 
 def at_loss(s_feats: Sequence[torch.Tensor], t_feats: Sequence[torch.Tensor], beta: float = 1000., p: float = 2) -> torch.Tensor:
-    "Attention Transfer: `beta/2 * Σ_l mean((a(S_l) - a(T_l))**2)`; the teacher's side is detached."
+    "Attention Transfer as in the authors' code: `beta * Σ_l mean((a(S_l) - a(T_l))**2)`, float32; the teacher's side is detached."
     _check_pairs(s_feats, t_feats)
-    return beta / 2 * sum((attention_map(s, p) - attention_map(match_spatial(t.detach(), s), p)).pow(2).mean()
+    with fp32_region(s_feats[0]):
+        return beta * sum((attention_map(s, p) - attention_map(match_spatial(t.detach().float(), s), p)).pow(2).mean()
                           for s, t in zip(s_feats, t_feats))
 
 def _check_pairs(s_feats, t_feats):
@@ -45,11 +50,11 @@ def n_keep(keep: float, channels: int) -> int:
     return max(1, round(keep * channels))
 
 def rtk_target(s: torch.Tensor, t: torch.Tensor, p: float = 2, keep: float = 0.5, tau: float = 0.1):
-    "RTK target for student map `s` and teacher map `t` → `(target B×HW, selected channel indices B×n, weights B×n)`, all detached."
-    with torch.no_grad():
-        t = match_spatial(t, s)
+    "RTK target for student map `s` and teacher map `t` → `(target B×HW, selected channel indices B×n, weights B×n)`, all detached, float32."
+    with torch.no_grad(), fp32_region(s):
+        t = match_spatial(t.float(), s)
         q = attention_map(s, p)                                   # B×HW
-        e = t.float().pow(p).flatten(2)                           # B×Ct×HW, values
+        e = t.pow(p).flatten(2)                                   # B×Ct×HW, values
         k = F.normalize(e, dim=2)                                 # keys
         scores = torch.bmm(k, q.unsqueeze(2)).squeeze(2)          # B×Ct, cosine similarities
         top, idx = scores.topk(n_keep(keep, e.shape[1]), dim=1)   # representative keys
@@ -60,16 +65,22 @@ def rtk_target(s: torch.Tensor, t: torch.Tensor, p: float = 2, keep: float = 0.5
 
 def rtk_loss(s_feats: Sequence[torch.Tensor], t_feats: Sequence[torch.Tensor], beta: float = 1000., p: float = 2,
              keep: float = 0.5, tau: float = 0.1) -> torch.Tensor:
-    "RTK: `beta/2 * Σ_l mean((a(S_l) - rtk_target_l)**2)`."
+    "RTK on AT's scale: `beta * Σ_l mean((a(S_l) - rtk_target_l)**2)`, float32."
     _check_pairs(s_feats, t_feats)
-    return beta / 2 * sum((attention_map(s, p) - rtk_target(s, t, p, keep, tau)[0]).pow(2).mean()
+    with fp32_region(s_feats[0]):
+        return beta * sum((attention_map(s, p) - rtk_target(s, t, p, keep, tau)[0]).pow(2).mean()
                           for s, t in zip(s_feats, t_feats))
 
 # %% ../nbs/01_losses.ipynb #bc2f7eea
 def kd_loss(s_logits: torch.Tensor, t_logits: torch.Tensor, T: float = 4.) -> torch.Tensor:
-    "`T**2 * KL(softmax(t/T) || softmax(s/T))`, averaged over the batch."
-    return F.kl_div(F.log_softmax(s_logits.float() / T, 1), F.log_softmax(t_logits.float() / T, 1),
-                    reduction='batchmean', log_target=True) * T * T
+    "`T**2 * KL(softmax(t/T) || softmax(s/T))`, averaged over the batch, float32."
+    with fp32_region(s_logits):
+        return F.kl_div(F.log_softmax(s_logits.float() / T, 1), F.log_softmax(t_logits.float() / T, 1),
+                        reduction='batchmean', log_target=True) * T * T
+
+def ce_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    "Cross-entropy of `logits` against labels `y`, float32."
+    with fp32_region(logits): return F.cross_entropy(logits.float(), y)
 
 # %% ../nbs/01_losses.ipynb #9359bd38
 class ConfigError(ValueError):
@@ -140,14 +151,14 @@ class LossTerm(nn.Module):
 
 @register_term('ce')
 class CETerm(LossTerm):
-    def forward(self, s_logits, y, **_): return {'ce': F.cross_entropy(s_logits.float(), y)}
+    def forward(self, s_logits, y, **_): return {'ce': ce_loss(s_logits, y)}
 
 @register_term('kd')
 class KDTerm(LossTerm):
     settings, needs_teacher = KDSettings, True
     def forward(self, s_logits, y, t_logits, **_):
         a = self.cfg.alpha
-        return {'ce': (1 - a) * F.cross_entropy(s_logits.float(), y), 'kd': a * kd_loss(s_logits, t_logits, self.cfg.T)}
+        return {'ce': (1 - a) * ce_loss(s_logits, y), 'kd': a * kd_loss(s_logits, t_logits, self.cfg.T)}
 
 @register_term('at')
 class ATTerm(LossTerm):

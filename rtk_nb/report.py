@@ -18,11 +18,12 @@ from .train import load_checkpoint, tracking_uri
 from . import data as rdata
 
 # %% auto #0
-__all__ = ['KEY', 'collect_runs', 'results_table', 'metric_histories', 'plot_history', 'plot_curves', 'attention_figure',
-           'build_report']
+__all__ = ['KEY', 'RULE', 'collect_runs', 'cell', 'results_table', 'metric_histories', 'plot_history', 'plot_curves',
+           'attention_figure', 'build_report']
 
 # %% ../nbs/05_report.ipynb #a1b61924
 KEY = ['dataset', 'method', 'teacher', 'student', 'seed']
+RULE = 'last-epoch test accuracy'
 
 def collect_runs(datasets, uri: str | None = None) -> pd.DataFrame:
     "One row per (dataset, method, teacher, student, seed): the latest FINISHED MLflow run, with its final `test_acc`."
@@ -37,25 +38,27 @@ def collect_runs(datasets, uri: str | None = None) -> pd.DataFrame:
     df['seed'] = df['seed'].astype(int)
     return df.drop_duplicates(KEY, keep='first').reset_index(drop=True)
 
-def _fmt(v: pd.Series) -> str:
-    v = v.dropna()
-    if v.empty: return '—'
-    return f"{v.mean():.2f}" if len(v) == 1 else f"{v.mean():.2f} ± {v.std(ddof=1):.2f}"
+def cell(acc: pd.Series, label: str = '') -> str:
+    "`mean ± std (n=k: s0 s1 …)` of accuracies `acc` indexed by seed; `label` goes before the seeds (e.g. 'paired')."
+    acc = acc.dropna().sort_index()
+    if acc.empty: return '—'
+    stat = f"{acc.mean():+.2f}" if label == 'paired' else f"{acc.mean():.2f}"
+    if len(acc) > 1: stat += f" ± {acc.std(ddof=1):.2f}"
+    return f"{stat} (n={len(acc)}{' ' + label if label else ''}: {' '.join(f's{s}' for s in acc.index)})"
 
 def results_table(runs: pd.DataFrame, p: dict) -> pd.DataFrame:
-    "The paper-style table: a row per dataset × pair; teacher, each method (mean ± std over seeds), RTK − AT."
-    rows = []
+    "The paper-style table: a row per dataset × pair; the teacher (its `teacher_seed` run), each method over the seeds, RTK − AT paired by seed."
+    rows, by_seed = [], lambda df: df.set_index('seed').test_acc
     for ds in p['datasets']:
         for pr in p['pairs']:
-            t = runs[(runs.dataset == ds) & (runs.method == 'teacher') & (runs.teacher == pr['teacher'])]
-            row = {'dataset': ds, 'teacher → student': f"{pr['teacher']} → {pr['student']}", 'teacher': _fmt(t.test_acc)}
+            t = runs[(runs.dataset == ds) & (runs.method == 'teacher') & (runs.teacher == pr['teacher'])
+                     & (runs.seed == p.get('teacher_seed', 0))]
+            row = {'dataset': ds, 'teacher → student': f"{pr['teacher']} → {pr['student']}", 'teacher': cell(by_seed(t))}
             s = runs[(runs.dataset == ds) & (runs.teacher == pr['teacher']) & (runs.student == pr['student'])
                      & runs.seed.isin(p['seeds'])]
-            for m in p['methods']: row[m] = _fmt(s[s.method == m].test_acc)
+            for m in p['methods']: row[m] = cell(by_seed(s[s.method == m]))
             if {'at', 'rtk'} <= set(p['methods']):
-                at, rtk = s[s.method == 'at'].test_acc, s[s.method == 'rtk'].test_acc
-                row['RTK − AT'] = f"{rtk.mean() - at.mean():+.2f}" if len(at) and len(rtk) else '—'
-            row['seeds'] = ','.join(str(x) for x in sorted(s.seed.unique())) or '—'
+                row['RTK − AT'] = cell(by_seed(s[s.method == 'rtk']) - by_seed(s[s.method == 'at']), 'paired')
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -75,11 +78,12 @@ def plot_history(history: list[dict], ax=None, title=None):
     return ax
 
 def plot_curves(runs: pd.DataFrame, p: dict, dataset: str, pair: dict, uri=None):
-    "Test accuracy per epoch, mean over seeds (band: min–max), one line per method, the teacher dashed."
+    "Test accuracy per epoch, mean over the seeds of `p` (band: min–max), one line per method, the `teacher_seed` teacher dashed."
     fig, ax = plt.subplots(figsize=(6, 4))
     sel = runs[(runs.dataset == dataset) & (runs.teacher == pair['teacher'])]
     for m in ['teacher', *p['methods']]:
-        r = sel[(sel.method == m) & ((sel.student == pair['student']) | (m == 'teacher'))]
+        who = (sel.seed == p.get('teacher_seed', 0)) if m == 'teacher' else (sel.student == pair['student']) & sel.seed.isin(p['seeds'])
+        r = sel[(sel.method == m) & who]         # the runs the table averages, no others
         if r.empty: continue
         h = metric_histories(r.run_id, uri=uri)
         n = min(len(v) for v in h.values())
@@ -133,10 +137,10 @@ def build_report(p: dict, out_dir='results/report', uri: str | None = None, root
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     runs = collect_runs(p['datasets'], uri)
     tab = results_table(runs, p)
-    tab.to_csv(out / 'results.csv', index=False)
-    rule = ("Accuracy of a run = its last-epoch test accuracy (no model selection on the test set); "
-            "cells are mean ± sample std over the seeds listed; teacher: one run (seed "
-            f"{p.get('teacher_seed', 0)}).")
+    tab.assign(selection_rule=RULE).to_csv(out / 'results.csv', index=False)
+    rule = (f"Accuracy of a run = its {RULE} (no model selection on the test set). A method cell is the mean ± sample std "
+            f"over the runs of the seeds it lists (n = how many); the teacher is the one run of teacher_seed "
+            f"{p.get('teacher_seed', 0)}; RTK − AT is the mean ± std of the per-seed differences over the seeds both ran.")
     (out / 'results.md').write_text(f"# Results\n\n{rule}\n\n" + tab.to_markdown(index=False, disable_numparse=True) + "\n")
     figs = []
     for ds in p['datasets']:
@@ -148,7 +152,7 @@ def build_report(p: dict, out_dir='results/report', uri: str | None = None, root
             if 'rtk' in p['methods'] and tck.exists() and sck.exists():
                 f = attention_figure(tck, sck, ds, p.get('report', {}).get('attention_images', 4), root=Path(root) / 'data')
                 fn = out / f"attention_{ds}_{pr['name']}.png"; f.savefig(fn, dpi=110); plt.close(f); figs.append(fn.name)
-    summary = {'n_runs': int(len(runs)), 'rule': rule, 'figures': figs,
+    summary = {'n_runs': int(len(runs)), 'rule': rule, 'selection_rule': RULE, 'figures': figs,
                'table': tab.to_dict(orient='records')}
     (out / 'summary.json').write_text(json.dumps(summary, indent=2, ensure_ascii=False) + '\n')
     return {'table': tab, 'runs': runs, 'figures': [out / f for f in figs], 'summary': summary}

@@ -23,7 +23,13 @@ def test_report_and_runs(repo):
     assert len(table) == len(p['pairs'])
     for row in table:
         cells = [c.strip() for c in row.strip('|').split('|')]
-        assert all(re.fullmatch(r'\d+\.\d\d', c) for c in cells[2:7]), row    # teacher + 4 methods filled with numbers
+        seeds = ' '.join(f's{x}' for x in p['seeds'])
+        assert re.fullmatch(rf"\d+\.\d\d \(n=1: s{p['teacher_seed']}\)", cells[2]), row      # the teacher_seed run only
+        for c in cells[3:7]:                                                               # 4 methods, each over the seeds
+            assert re.fullmatch(rf"\d+\.\d\d( ± \d+\.\d\d)? \(n={len(p['seeds'])}: {seeds}\)", c), row
+        assert re.fullmatch(rf"[+-]\d+\.\d\d( ± \d+\.\d\d)? \(n={len(p['seeds'])} paired: {seeds}\)", cells[7]), row
+    csv = (repo / 'results/report/results.csv').read_text().splitlines()
+    assert csv[0].endswith(',selection_rule') and all(l.endswith(',last-epoch test accuracy') for l in csv[1:]), csv
     figs = sorted(f.name for f in (repo / 'results/report').glob('*.png'))
     assert figs == sorted([f"{k}_digits_{pr['name']}.png" for pr in p['pairs'] for k in ('curves', 'attention')]), figs
     assert (repo / 'results/report/report.ipynb').exists()
