@@ -35,6 +35,8 @@ def on_files(files, config):
     for nb in sorted(NBS.glob('*.ipynb')):
         files.append(File(nb.name, str(NBS), config['site_dir'], config['use_directory_urls']))
     files.append(File.generated(config, 'results.md', content=_results_page()))
+    for img in sorted((ROOT / 'docs' / 'img').glob('*.png')):     # the README's images, at the README's paths
+        files.append(File.generated(config, f'docs/img/{img.name}', abs_src_path=str(img)))
     for png in sorted(REPORT.glob('*.png')):
         files.append(File.generated(config, f'results/{png.name}', abs_src_path=str(png)))
     mj = _mathjax_dir()

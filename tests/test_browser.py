@@ -7,7 +7,7 @@
 Skipped, with the reason, where chromium or chromedriver is not installed (.ci/run installs them).
 Screenshots land in test-artifacts/ (RTK_TEST_ARTIFACTS overrides); RTK_UPDATE_DOCS_IMG=1 also refreshes the
 README's screenshot docs/img/mlflow-runs.png."""
-import functools, http.server, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import functools, http.server, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import pytest, yaml
 
@@ -58,6 +58,8 @@ def screenshot(drv, name: str) -> Path:
     p = ARTIFACTS / name
     drv.save_screenshot(str(p))
     return p
+
+def norm(s: str) -> str: return re.sub(r'[^a-z0-9]+', '_', s.lower())
 
 def only_loopback(drv):
     "Every resource the page loaded came from this machine (no CDN)."
@@ -184,7 +186,8 @@ def test_dvc_plots_render_offline_one_figure_per_pair(browser, quick_profile, tm
             title: [...e.querySelectorAll('.role-title-text text')].map(t => t.textContent).join(' ')})));"""))
     for pr in p['pairs']:
         runs = {f"teacher {pr['teacher']}"} | {f"{m} s{s}" for m in p['methods'] for s in p['seeds']}
-        fig = [f for f in figs if f"digits_{pr['name']}" in f['id'].replace('-', '_') or f"digits_{pr['name']}" in f['title']]
+        key = norm(f"results/curves/digits_{pr['name']}.csv")          # the top-level plot of this pair
+        fig = [f for f in figs if norm(f['id']) == key]
         assert len(fig) == 1, (pr['name'], [f['id'] for f in figs])
         assert set(fig[0]['legend']) == runs, fig[0]
         assert fig[0]['lines'] == len(runs), fig[0]          # a drawn curve for every run
