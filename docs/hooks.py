@@ -20,6 +20,23 @@ def _mathjax_dir() -> Path:
     if not (d / 'MathJax.js').exists(): raise FileNotFoundError(f"MathJax.js not found in {d}")
     return d
 
+def _title(nb: Path) -> str:
+    "A notebook's page title: its first markdown `# heading`, else its file name."
+    import json
+    for c in json.loads(nb.read_text()).get('cells', []):
+        if c['cell_type'] == 'markdown':
+            for line in ''.join(c['source']).splitlines():
+                if line.startswith('# '): return line[2:].strip()
+    return nb.stem
+
+def on_config(config):
+    # the navigation follows the notebooks' numbered order (index first), whatever notebooks there are
+    if config['nav'] is None:
+        nbs = sorted(NBS.glob('*.ipynb'), key=lambda p: (p.name != 'index.ipynb', p.name))
+        config['nav'] = ([{'Home': 'index.ipynb'} if nb.name == 'index.ipynb' else {_title(nb): nb.name} for nb in nbs]
+                         + [{'Results (quick profile)': 'results.md'}, {'API reference': 'api.md'}])
+    return config
+
 def _results_page() -> str:
     intro = (REPORT / 'README.md').read_text().split('\n', 1)[1].strip()
     table = (REPORT / 'results.md').read_text().split('\n', 1)[1].strip()

@@ -139,9 +139,21 @@ def test_mlflow_ui_lists_every_run_with_test_acc(browser, mlflow_ui, quick_profi
     shown = wait_for(table, timeout=60, what='a test_acc cell for every run')
     for name, acc in accs.items():
         assert shown[name] == pytest.approx(acc, abs=1e-6), (name, shown[name], acc)
+    # the run's data is shown as its dataset input (name, digest from the cache's sha256)
+    datasets = json.loads(drv.execute_script("""return JSON.stringify([...document.querySelectorAll(
+        '[role=row][row-index] [col-id="attributes.`Dataset`"]')].map(c => c.innerText.trim()))"""))
+    assert len(datasets) == len(accs) and all('digits' in d for d in datasets), datasets
     img = screenshot(drv, 'mlflow-runs.png')
     if os.environ.get('RTK_UPDATE_DOCS_IMG'):
         (ROOT / 'docs' / 'img').mkdir(parents=True, exist_ok=True); shutil.copy(img, ROOT / 'docs' / 'img' / 'mlflow-runs.png')
+    # users filter by method: tags.method = 'rtk' leaves exactly the RTK runs
+    box = drv.find_element(By.CSS_SELECTOR, 'input[type=search]')
+    box.clear(); box.send_keys("tags.method = 'rtk'", Keys.ENTER)
+    rtk = {n for n in accs if n.startswith('rtk-')}
+    def names():
+        got = {c.text.strip().split('\n')[-1] for c in drv.find_elements(By.CSS_SELECTOR, '[role=row][row-index] [col-id="attributes.`Run Name`"]')}
+        return got if got == rtk else None
+    wait_for(names, timeout=60, what=f'only the rtk runs {sorted(rtk)} after filtering')
     only_loopback(drv)
 
 def test_mlflow_ui_run_metric_chart(browser, mlflow_ui, quick_profile):
@@ -219,8 +231,9 @@ def test_docs_index_and_navigation(browser, docs_site):
     drv.get(f'{docs_site}/index.html')
     assert 'Representative Teacher Keys' in wait_for(lambda: drv.find_element(By.TAG_NAME, 'article').text, what='index content')
     nav = [a.get_attribute('href').rsplit('/', 1)[-1] for a in drv.find_elements(By.CSS_SELECTOR, 'nav.md-nav--primary a.md-nav__link[href$=".html"]')]
-    order = ['index.html', '00_models.html', '01_losses.html', '02_data.html', '03_train.html', '04_pipeline.html',
-             '05_report.html', 'results.html', 'api.html']
+    nbs = sorted(p.stem for p in (ROOT / 'nbs').glob('*.ipynb') if p.name != 'index.ipynb')
+    order = ['index.html'] + [f'{n}.html' for n in nbs] + ['results.html', 'api.html']     # the notebooks' numbered order
+    assert '00_models.html' in order and '01_losses.html' in order
     assert [n for n in nav if n in order] == order, nav
     drv.get(f'{docs_site}/results.html')
     imgs = wait_for(lambda: drv.execute_script(
