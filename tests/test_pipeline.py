@@ -67,3 +67,21 @@ def test_one_param_reruns_only_its_dependents(repo):
     assert set(ran(r.stdout)) == expected, r.stdout
     cfg = yaml.safe_load((repo / f"results/runs/digits/{p['pairs'][0]['name']}/rtk-s0/config.yaml").read_text())
     assert cfg['keep'] == 0.25
+
+def test_mlflow_as_users_meet_it(repo):
+    "Experiments open on training runs; each run carries its data as dataset inputs and can be filtered by method."
+    import mlflow
+    p = yaml.safe_load((repo / 'params.yaml').read_text())
+    client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
+    exp = client.get_experiment_by_name('digits')
+    assert exp.tags.get('mlflow.experimentKind') == 'custom_model_development', exp.tags
+    sha = {s: json.loads((repo / f'data/digits/{s}.json').read_text())['sha256'] for s in ('train', 'test')}
+    runs = client.search_runs([exp.experiment_id])
+    for r in runs:
+        ins = {next(t.value for t in i.tags if t.key == 'mlflow.data.context'): i.dataset for i in r.inputs.dataset_inputs}
+        assert set(ins) == {'train', 'test'}, (r.info.run_name, ins)
+        for split, d in ins.items():
+            assert d.name == 'digits' and sha[split].startswith(d.digest) and len(d.digest) >= 12, d
+            assert json.loads(d.source)['uri'].endswith(f'data/digits/{split}.npz') and json.loads(d.profile)['sha256'] == sha[split]
+    rtk = client.search_runs([exp.experiment_id], "tags.method = 'rtk'")
+    assert {r.info.run_name for r in rtk} == {f"rtk-{pr['teacher']}-{pr['student']}-s{s}" for pr in p['pairs'] for s in p['seeds']}
