@@ -5,12 +5,13 @@ VENV  ?= .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke docs clean-venv
+.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke gpu-check docs clean-venv
 
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro)"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
 	@echo "make smoke   the quick profile: the whole DAG on the offline digits dataset, in a temporary copy"
+	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/on, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
 	@echo "make docs    build the documentation site from the notebooks into site/ (offline; serve: python -m http.server -d site)"
 
@@ -59,6 +60,12 @@ smoke: venv
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	@echo "site/ built: python -m http.server -d site  (or .venv/bin/mkdocs serve)"
+
+# The GPU path in one command (scripts/gpu_check.py). Uses .venv where there is one, else python3 with this checkout
+# on PYTHONPATH (a GPU machine that has torch but none of the dev tools); no dataset download, no MLflow.
+GPU_PY := $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
+gpu-check:
+	PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(GPU_PY) scripts/gpu_check.py $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

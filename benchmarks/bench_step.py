@@ -16,7 +16,7 @@ img/s is steady state: `--warmup` steps are run first and not timed, then `--ste
 (with `torch.cuda.synchronize()` on CUDA). These are benchmark figures, not timed tests.
 """
 from __future__ import annotations
-import argparse, datetime, gc, os, platform, shlex, sys, time
+import argparse, datetime, gc, os, platform, shlex, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +26,10 @@ from torch.utils.data import Dataset, DataLoader
 from torchvision import transforms
 
 from rtk_nb import data as rdata
-from rtk_nb.losses import create_criterion
+from rtk_nb.losses import create_criterion, method_needs_teacher
 from rtk_nb.models import create_model, FeatureHooks
-from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_step, _amp_dtype, _channels_last
+from rtk_nb.checkpoint import save_checkpoint
+from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_step, load_teacher, amp_dtype, use_channels_last
 
 PAIRS = {'wrn_40_2-wrn_16_2': ('wrn_40_2', 'wrn_16_2'), 'resnet56-resnet20': ('resnet56', 'resnet20')}
 METHODS = ('vanilla', 'kd', 'at', 'rtk')
@@ -74,10 +75,18 @@ def device_name(dev: torch.device) -> str:
 def make_cfg(args, pair: str, method: str) -> TrainConfig:
     "The `TrainConfig` of the rtk_nb run (the paper's recipe and loss settings are TrainConfig's defaults)."
     teacher, student = PAIRS[pair]
-    needs_teacher = create_criterion(method, strict=False).needs_teacher
     return TrainConfig(dataset=DATASET, method=method, teacher=teacher, student=student, batch_size=args.batch_size,
-                       teacher_ckpt='(benchmark: random-init teacher)' if needs_teacher else None,
+                       teacher_ckpt=teacher_checkpoint(teacher, args.seed) if method_needs_teacher(method) else None,
                        device=args.device, compile=args.compile, track=False, progress=False, seed=args.seed)
+
+def teacher_checkpoint(arch: str, seed: int) -> str:
+    "A real checkpoint of a random-init teacher (speed does not depend on its weights), which the rtk_nb run loads as fit does."
+    path = Path(tempfile.gettempdir()) / f"rtk_nb-bench-{os.getpid()}" / f"{arch}-s{seed}.ckpt"
+    if not path.exists():
+        torch.manual_seed(seed)
+        save_checkpoint({'model': create_model(arch, 100).state_dict(), 'arch': arch,
+                         'config': {'teacher': arch, 'dataset': DATASET}}, path)
+    return str(path)
 
 def reset_between_configs(dev):
     gc.collect()
@@ -100,7 +109,7 @@ def start_peak(dev):
 def run_conventional(args, dev, pair, method, x, y, info) -> dict:
     teacher_name, student_name = PAIRS[pair]
     cfg = make_cfg(args, pair, method)          # only for the loss settings and the recipe
-    crit = create_criterion(method, strict=False, **cfg.loss_settings()).to(dev)
+    crit = create_criterion(method, **cfg.loss).to(dev)
     torch.backends.cudnn.benchmark = dev.type == 'cuda'   # AT's and RepDistiller's scripts set it
     start_peak(dev)
     torch.manual_seed(args.seed)
@@ -153,11 +162,9 @@ def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict
     cfg = make_cfg(args, pair, method)
     torch.backends.cudnn.benchmark = dev.type == 'cuda'   # as fit sets it
     start_peak(dev)
-    cl = _channels_last(cfg, dev)
+    cl = use_channels_last(cfg, dev)
     needs_teacher = cfg.needs_teacher
-    # fit: teacher = load_teacher(...) -> create_model(...).to(device).eval().requires_grad_(False)
-    torch.manual_seed(args.seed)
-    teacher = create_model(cfg.teacher, info.num_classes).to(dev).eval().requires_grad_(False) if needs_teacher else None
+    teacher = load_teacher(cfg, info.num_classes, dev) if needs_teacher else None      # as fit loads it
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     kw = dict(mean=info.mean, std=info.std, flip=info.flip, seed=cfg.seed, device=dev, channels_last=cl)
     warm_dl = rdata.DeviceLoader(xt[:args.warmup * args.batch_size], yt[:args.warmup * args.batch_size],
@@ -167,7 +174,7 @@ def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict
     assert len(warm_dl) == args.warmup and len(meas_dl) == args.steps
     model, distiller, opt = build_step(cfg, dev, info.num_classes, teacher)   # exactly what fit trains
     step_fn = torch.compile(distiller) if cfg.compile else distiller
-    amp = _amp_dtype(cfg, dev)
+    amp = amp_dtype(cfg, dev)
     try:
         train_epoch(step_fn, distiller, opt, warm_dl, 0, cfg, amp)        # warm-up (and compilation with --compile)
         stamps = []
@@ -212,8 +219,8 @@ def report(args, dev, results, argv, load_start='n/a') -> str:
              f"at start {load_start}, at end {loadavg()} on {os.cpu_count()} logical cores (other processes make CPU figures noisy)")
     L.append(f"- command: `{argv}`")
     L.append('- synthetic CIFAR-shaped uint8 data, 100 classes, CIFAR-100 mean/std; rtk_nb: '
-             f"amp {_amp_dtype(TrainConfig(device=args.device), dev)}, channels_last "
-             f"{_channels_last(TrainConfig(device=args.device), dev)}, SGD {'fused' if dev.type == 'cuda' else 'foreach'}")
+             f"amp {amp_dtype(TrainConfig(device=args.device), dev)}, channels_last "
+             f"{use_channels_last(TrainConfig(device=args.device), dev)}, SGD {'fused' if dev.type == 'cuda' else 'foreach'}")
     L.append('- benchmark figures, not timed tests\n')
     L.append('| pair | method | pipeline | img/s | ratio to conventional | peak GPU memory (MiB) '
              '| img/s from median step | ratio (median step) |')

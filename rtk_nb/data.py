@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #34e31033
 from __future__ import annotations
-import gzip, hashlib, inspect, io, json, math, os, pickle, tarfile, tempfile
+import gzip, inspect, io, json, math, os, pickle, tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -12,10 +12,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from .files import atomic_write, file_digest
 
 # %% auto #0
 __all__ = ['DATASETS', 'CINIC_CLASSES', 'DataError', 'RemoteFile', 'DatasetInfo', 'register_dataset', 'list_datasets', 'get_info',
-           'atomic_write', 'prepare', 'load_split', 'augment', 'normalize', 'DeviceLoader', 'get_loaders']
+           'prepare', 'load_split', 'svhn_convert', 'augment', 'normalize', 'DeviceLoader', 'get_loaders']
 
 # %% ../nbs/02_data.ipynb #37b8b2f2
 class DataError(RuntimeError):
@@ -64,20 +65,13 @@ def get_info(name: str) -> DatasetInfo:
     except KeyError: raise DataError(f"unknown dataset {name!r}; valid names: {', '.join(list_datasets())}") from None
 
 # %% ../nbs/02_data.ipynb #b90fe069
-def _digest(path, algo: str = 'md5', chunk: int = 1 << 20) -> str:
-    "Hex digest of the file at `path`."
-    h = hashlib.new(algo)
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()
-
 def _check_raw(path: Path, rf: RemoteFile) -> None:
     "Raise `DataError` unless `path` has the published size and md5 of `rf` (each checked when known)."
     advice = (f"It is corrupt or incomplete: delete it (rm '{path}') and run prepare again to re-download it, "
               f"or download it again from {rf.url} and put it at {path}.")
     if rf.size is not None and (size := path.stat().st_size) != rf.size:
         raise DataError(f"{path}: size {size:,} bytes, expected {rf.size:,} (md5 checksum {rf.md5}). {advice}")
-    if rf.md5 is not None and (md5 := _digest(path)) != rf.md5:
+    if rf.md5 is not None and (md5 := file_digest(path, 'md5')) != rf.md5:
         raise DataError(f"{path}: md5 checksum {md5} does not match the expected {rf.md5}. {advice}")
 
 def _download(rf: RemoteFile, dest: Path, progress: bool = True) -> None:
@@ -123,24 +117,12 @@ def _cache_ok(root, name: str, split: str) -> bool:
     meta = _read_meta(js)
     return meta is not None and meta.get('bytes') == npz.stat().st_size
 
-def atomic_write(path: Path, write: Callable) -> None:
-    "Call `write(f)` on a temporary file next to `path`, then rename it to `path`."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 def _write_cache(root, name: str, split: str, x: np.ndarray, y: np.ndarray) -> None:
     npz, js = _cache_paths(root, name, split)
     js.unlink(missing_ok=True)
     atomic_write(npz, lambda f: np.savez(f, x=x, y=y))
     meta = dict(dataset=name, split=split, n=len(x), shape=list(x.shape), x_dtype=str(x.dtype), y_dtype=str(y.dtype),
-                bytes=npz.stat().st_size, sha256=_digest(npz, 'sha256'), format=1)
+                bytes=npz.stat().st_size, sha256=file_digest(npz), format=1)
     atomic_write(js, lambda f: f.write(json.dumps(meta, indent=1).encode()))
 
 def _check_arrays(info: DatasetInfo, arrays: dict) -> dict:
@@ -194,7 +176,7 @@ def load_split(name: str, split: str, root='data', download: bool = False) -> tu
         raise DataError(f"the cache sidecar {js} is unreadable. {fix}")
     if (size := npz.stat().st_size) != meta['bytes']:
         raise DataError(f"the cache file {npz} is truncated or corrupt: {size:,} bytes, {js.name} says {meta['bytes']:,}. {fix}")
-    if _digest(npz, 'sha256') != meta['sha256']:
+    if file_digest(npz) != meta['sha256']:
         raise DataError(f"the cache file {npz} is corrupt: its sha256 differs from the one recorded in {js.name}. {fix}")
     try:
         with np.load(npz, allow_pickle=False) as z: x, y = z['x'], z['y']
@@ -227,7 +209,7 @@ def _cifar_converter(folder: str, train: tuple[str, ...], test: tuple[str, ...],
 # %% ../nbs/02_data.ipynb #91ec78b9
 _SVHN_FILES = {'train': 'train_32x32.mat', 'test': 'test_32x32.mat', 'extra': 'extra_32x32.mat'}
 
-def _svhn_convert(raw_dir: Path, info: DatasetInfo) -> dict:
+def svhn_convert(raw_dir: Path, info: DatasetInfo) -> dict:
     "SVHN `.mat` files → uint8 N×3×32×32 and labels with 10 → 0."
     from scipy.io import loadmat
     out = {}
@@ -296,7 +278,7 @@ def _register_builtin():
         'svhn', 10, (0.4377, 0.4438, 0.4728), (0.1980, 0.2010, 0.1970), False, ('train', 'test'),
         tuple(RemoteFile(SVHN.split_list[s][1], SVHN.split_list[s][0], SVHN.split_list[s][2], sizes[s]) for s in ('train', 'test')),
         description='SVHN cropped digits (Netzer et al. 2011): 73,257 train / 26,032 test; no flips; `extra` not included.'),
-        _svhn_convert)
+        svhn_convert)
     register_dataset(DatasetInfo(
         'cinic10', 10, (0.47889522, 0.47227842, 0.43047404), (0.24205776, 0.23828046, 0.25874835), True,
         ('train', 'valid', 'test'),

@@ -5,18 +5,20 @@
 # %% ../nbs/01_losses.ipynb #d8590f8c
 from __future__ import annotations
 import math
-from dataclasses import dataclass, fields, asdict
+from dataclasses import dataclass, field, fields, asdict
 from typing import Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .models import FeatureHooks
+from .checks import ConfigError, check_keys, check_name, check_number
 
 # %% auto #0
 __all__ = ['LOSS_TERMS', 'METHODS', 'fp32_region', 'attention_map', 'match_spatial', 'at_loss', 'n_keep', 'rtk_target',
-           'rtk_loss', 'kd_loss', 'ce_loss', 'ConfigError', 'KDSettings', 'ATSettings', 'RTKSettings', 'register_term',
-           'register_method', 'LossTerm', 'CETerm', 'KDTerm', 'ATTerm', 'RTKTerm', 'DistillLoss', 'create_criterion',
-           'validate_loss_settings', 'Distiller', 'create_distiller']
+           'rtk_loss', 'kd_loss', 'ce_loss', 'setting', 'Settings', 'KDSettings', 'ATSettings', 'RTKSettings',
+           'register_term', 'register_method', 'LossTerm', 'CETerm', 'KDTerm', 'ATTerm', 'RTKTerm', 'method_terms',
+           'method_settings', 'method_needs_teacher', 'describe_method', 'DistillLoss', 'create_criterion', 'Distiller',
+           'num_classes_of', 'create_distiller']
 
 # %% ../nbs/01_losses.ipynb #37e6d3b3
 def fp32_region(x: torch.Tensor):
@@ -83,72 +85,65 @@ def ce_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     with fp32_region(logits): return F.cross_entropy(logits.float(), y)
 
 # %% ../nbs/01_losses.ipynb #9359bd38
-class ConfigError(ValueError):
-    "A setting is invalid: the message names the key, the value and what is allowed."
-
-def _num(name, v, lo=None, hi=None, lo_open=False, allow_inf=False):
-    if isinstance(v, str) and allow_inf and v.strip().lower() in ('inf', '+inf', 'infinity'): v = math.inf
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ConfigError(f"{name} must be a number, got {v!r}")
-    v = float(v)
-    if math.isnan(v) or (math.isinf(v) and not allow_inf):
-        raise ConfigError(f"{name} must be a finite number, got {v!r}")
-    if lo is not None and (v <= lo if lo_open else v < lo) or hi is not None and v > hi:
-        rng = f"{'(' if lo_open else '['}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
-        raise ConfigError(f"{name}={v!r} is out of range: allowed {rng}")
-    return v
+def setting(default: float, meaning: str, lo: float | None = None, hi: float | None = None,
+            lo_open: bool = False, allow_inf: bool = False):
+    "A numeric loss setting: its default, what it means, and its allowed range (checked by `Settings`)."
+    return field(default=default, metadata=dict(meaning=meaning, lo=lo, hi=hi, lo_open=lo_open, allow_inf=allow_inf))
 
 @dataclass
-class KDSettings:
-    "Hinton KD: weight `alpha` of the KL term (CE gets 1-alpha) and temperature `T`."
-    alpha: float = 0.9
-    T: float = 4.0
+class Settings:
+    "Base of every loss term's settings: each field is checked against its `setting(...)` range on creation."
     def __post_init__(self):
-        self.alpha = _num('alpha', self.alpha, 0, 1)
-        self.T = _num('T', self.T, 0, lo_open=True)
+        for f in fields(self):
+            m = f.metadata
+            setattr(self, f.name, check_number(f.name, getattr(self, f.name), m['lo'], m['hi'], m['lo_open'],
+                                               m['allow_inf'], meaning=m['meaning']))
 
 @dataclass
-class ATSettings:
-    "Attention Transfer: weight `beta` and power `p` of the attention map."
-    beta: float = 1000.
-    p: float = 2.
-    def __post_init__(self):
-        self.beta = _num('beta', self.beta, 0, lo_open=True)
-        self.p = _num('p', self.p, 0, lo_open=True)
+class KDSettings(Settings):
+    "Hinton KD."
+    alpha: float = setting(0.9, 'weight of the KL term; cross-entropy gets 1 - alpha', 0, 1)
+    T: float = setting(4.0, 'softmax temperature of the KL term', 0, lo_open=True)
+
+@dataclass
+class ATSettings(Settings):
+    "Attention Transfer."
+    beta: float = setting(1000., 'weight of the attention loss, beta * sum over stages', 0, lo_open=True)
+    p: float = setting(2., 'power of the feature map in the attention map a(F) = normalize(mean_c F**p)', 0, lo_open=True)
 
 @dataclass
 class RTKSettings(ATSettings):
-    "RTK: AT's `beta`, `p`, plus the kept fraction `keep` of teacher channels and the softmax temperature `tau` (inf: equal weights)."
-    keep: float = 0.5
-    tau: float = 0.1
-    def __post_init__(self):
-        super().__post_init__()
-        self.keep = _num('keep', self.keep, 0, 1, lo_open=True)
-        self.tau = _num('tau', self.tau, 0, lo_open=True, allow_inf=True)
+    "RTK: AT's `beta` and `p`, plus the representative keys' fraction and temperature."
+    keep: float = setting(0.5, "fraction of the teacher's channels kept as representative keys", 0, 1, lo_open=True)
+    tau: float = setting(0.1, 'softmax temperature of the keys\' weights; inf: equal weights', 0, lo_open=True, allow_inf=True)
 
 # %% ../nbs/01_losses.ipynb #974f4b02
 LOSS_TERMS: dict[str, type] = {}
 METHODS: dict[str, tuple[str, ...]] = {}
 
 def register_term(name: str):
-    "Class decorator: register a loss term under `name`."
-    def deco(cls): LOSS_TERMS[name] = cls; return cls
+    "Class decorator: register a loss term under `name` (an error if the name is taken)."
+    def deco(cls):
+        if name in LOSS_TERMS: raise ValueError(f"loss term {name!r} is already registered")
+        LOSS_TERMS[name] = cls; return cls
     return deco
 
 def register_method(name: str, terms: Sequence[str]):
-    "Register method `name` as the sum of the loss terms `terms`."
+    "Register method `name` as the sum of the loss terms `terms` (an error if the name is taken)."
+    if name in METHODS or name == 'teacher': raise ValueError(f"method {name!r} is already registered")
     unknown = [t for t in terms if t not in LOSS_TERMS]
     if unknown: raise ValueError(f"unknown loss term(s) {unknown}; registered: {sorted(LOSS_TERMS)}")
     METHODS[name] = tuple(terms)
 
 class LossTerm(nn.Module):
-    "Base class. Subclasses set `settings` (a dataclass or None), `needs_teacher`, `needs_features`, and implement `forward`."
+    "Base class. Subclasses set `settings` (a `Settings` dataclass or None), `needs_teacher`, `needs_features`, and implement `forward`."
     settings = None
     needs_teacher = needs_features = False
     def __init__(self, cfg=None):
         super().__init__()
         self.cfg = cfg
 
+# %% ../nbs/01_losses.ipynb #26b68a08
 @register_term('ce')
 class CETerm(LossTerm):
     def forward(self, s_logits, y, **_): return {'ce': ce_loss(s_logits, y)}
@@ -176,6 +171,33 @@ for _name, _terms in {'vanilla': ('ce',), 'kd': ('kd',), 'at': ('ce', 'at'), 'rt
                       'at+kd': ('kd', 'at'), 'rtk+kd': ('kd', 'rtk')}.items():
     register_method(_name, _terms)
 
+# %% ../nbs/01_losses.ipynb #007b83fc
+def method_terms(method: str) -> tuple[str, ...]:
+    "The loss terms of registered method `method`."
+    return METHODS[check_name('method', method, METHODS, ' Register a new one with rtk_nb.losses.register_method.')]
+
+def _settings_classes(method: str) -> list[type]:
+    return [LOSS_TERMS[t].settings for t in method_terms(method) if LOSS_TERMS[t].settings]
+
+def method_settings(method: str, settings: dict | None = None) -> dict:
+    "The complete, validated settings of `method`: `settings` checked and completed with the defaults."
+    if settings is not None and not isinstance(settings, dict):
+        raise ConfigError(f"the settings of method {method!r} must be a mapping, got {settings!r}")
+    settings = dict(settings or {})
+    classes = _settings_classes(method)
+    known = [f.name for cls in classes for f in fields(cls)]
+    check_keys(settings, known, f"settings of method {method!r} (it takes {', '.join(known) or 'none'})")
+    return {k: v for cls in classes for k, v in asdict(cls(**{f.name: settings[f.name] for f in fields(cls) if f.name in settings})).items()}
+
+def method_needs_teacher(method: str) -> bool:
+    "Whether `method` distils from a teacher (needs its logits or features)."
+    return any(LOSS_TERMS[t].needs_teacher for t in method_terms(method))
+
+def describe_method(method: str) -> str:
+    "One line per setting of `method`: name, default and meaning (what `rtk-nb list methods` prints)."
+    fs = [f for cls in _settings_classes(method) for f in fields(cls)]
+    return '\n'.join(f"{f.name} = {f.default!r}: {f.metadata['meaning']}" for f in fs) or '(no settings)'
+
 # %% ../nbs/01_losses.ipynb #564443aa
 class DistillLoss(nn.Module):
     "The loss of one method: a sum of registered terms. Call it to get a dict of named losses."
@@ -200,33 +222,14 @@ class DistillLoss(nn.Module):
                 out[k] = out[k] + v if k in out else v
         return out
 
-def _method_terms(method: str) -> tuple[str, ...]:
-    if method not in METHODS:
-        raise ConfigError(f"Unknown method {method!r}. Valid methods: {', '.join(METHODS)}.")
-    return METHODS[method]
-
-def create_criterion(method: str, strict: bool = True, **params) -> DistillLoss:
-    "The loss of `method` ('vanilla', 'kd', 'at', 'rtk', 'at+kd', 'rtk+kd', or any registered one), its settings from `params`."
-    names = _method_terms(method)
-    known = {f.name for cls in LOSS_TERMS.values() if cls.settings for f in fields(cls.settings)}
-    used = {f.name for n in names if LOSS_TERMS[n].settings for f in fields(LOSS_TERMS[n].settings)}
-    bad = sorted(k for k in params if k not in (used if strict else known))
-    if bad: raise ConfigError(f"unknown setting(s) {bad} for method {method!r}; it takes {sorted(used) or 'none'}")
+def create_criterion(method: str, **settings) -> DistillLoss:
+    "The loss of `method` ('vanilla', 'kd', 'at', 'rtk', 'at+kd', 'rtk+kd', or any registered one), with its `settings`."
+    resolved = method_settings(method, settings)
     terms = {}
-    for n in names:
-        cls = LOSS_TERMS[n]
-        cfg = cls.settings(**{f.name: params[f.name] for f in fields(cls.settings) if f.name in params}) if cls.settings else None
-        terms[n] = cls(cfg)
+    for n in method_terms(method):
+        cls = LOSS_TERMS[n].settings
+        terms[n] = LOSS_TERMS[n](cls(**{f.name: resolved[f.name] for f in fields(cls)}) if cls else None)
     return DistillLoss(method, terms)
-
-#| export
-def validate_loss_settings(**params) -> None:
-    "Validate loss settings against every registered term that declares them (whatever the method)."
-    create_criterion('vanilla', strict=False, **params)   # rejects keys no term knows
-    for cls in LOSS_TERMS.values():
-        if cls.settings:
-            names = {f.name for f in fields(cls.settings)}
-            cls.settings(**{k: v for k, v in params.items() if k in names})
 
 # %% ../nbs/01_losses.ipynb #59334a3a
 def _layers(model, layers, who):
@@ -272,7 +275,33 @@ class Distiller(nn.Module):
         for h in (self.s_hooks, self.t_hooks):
             if h: h.remove()
 
+# %% ../nbs/01_losses.ipynb #0dd3ba22
+def num_classes_of(model: nn.Module) -> int | None:
+    "The number of classes of `model`: its `num_classes` attribute, else its last `nn.Linear`'s outputs (None: unknown)."
+    if isinstance(getattr(model, 'num_classes', None), int): return model.num_classes
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return linears[-1].out_features if linears else None
+
 def create_distiller(method: str, student: nn.Module, teacher: nn.Module | None = None,
-                     student_layers=None, teacher_layers=None, strict: bool = True, **params) -> Distiller:
-    "One factory for every method: `create_distiller('rtk', student, teacher, keep=0.5, tau=0.1)`."
-    return Distiller(student, create_criterion(method, strict=strict, **params), teacher, student_layers, teacher_layers)
+                     student_layers=None, teacher_layers=None, **settings) -> Distiller:
+    """A `Distiller` for `method`: `create_distiller('rtk', student, teacher, keep=0.5, tau=0.1)`.
+
+    Methods and their settings (keyword arguments; defaults in brackets):
+
+    - `vanilla`: cross-entropy only; no teacher, no settings.
+    - `kd`: Hinton KD, `(1-alpha)·CE + alpha·T²·KL`; `alpha` [0.9] weight of the KL term, `T` [4] temperature.
+    - `at`: CE + Attention Transfer `beta·Σ_l mean((a(S_l)-a(T_l))²)`; `beta` [1000] weight, `p` [2] power of the map.
+    - `rtk`: CE + RTK on AT's scale; `beta` [1000], `p` [2], `keep` [0.5] fraction of the teacher's channels kept
+      as representative keys, `tau` [0.1] softmax temperature of their weights (`inf`: equal weights).
+    - `at+kd`, `rtk+kd`: KD plus AT or RTK, with the settings of both.
+
+    `student_layers`/`teacher_layers` name the modules whose outputs are distilled (zoo models declare theirs).
+    `describe_method(m)` lists any registered method's settings. The teacher is frozen and kept in eval mode.
+    """
+    criterion = create_criterion(method, **settings)
+    if teacher is not None and criterion.needs_teacher:
+        ns, nt = num_classes_of(student), num_classes_of(teacher)
+        if ns is not None and nt is not None and ns != nt:
+            raise ValueError(f"the teacher has {nt} classes and the student {ns}: method {method!r} needs both trained on the "
+                             "same labels. Build the student with the teacher's num_classes (or use a teacher of this dataset).")
+    return Distiller(student, criterion, teacher, student_layers, teacher_layers)

@@ -4,12 +4,13 @@
 
 # %% ../nbs/04_pipeline.ipynb #7cb797b2
 from __future__ import annotations
-import argparse, copy, difflib, json, sys
+import argparse, copy, json, sys
 from pathlib import Path
 import yaml
-from .models import MODELS, list_models
-from .losses import ConfigError, METHODS, create_criterion
-from .train import TrainConfig
+from .checks import ConfigError, check_keys, check_name, check_int, is_int
+from .models import list_models
+from .losses import METHODS, method_settings
+from .config import TrainConfig
 from . import data as rdata
 
 # %% auto #0
@@ -18,72 +19,66 @@ __all__ = ['TOP_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'validate_params', 'load_par
 
 # %% ../nbs/04_pipeline.ipynb #e53c3c62
 TOP_KEYS = ('datasets', 'teachers', 'pairs', 'methods', 'seeds', 'teacher_seed', 'train', 'loss', 'report')
-STAGE_KEYS = ('dataset', 'method', 'student', 'teacher', 'teacher_ckpt', 'seed', 'out_dir')  # set per stage, not in `train`
-REPORT_KEYS = {'attention_images': int}
+STAGE_KEYS = ('dataset', 'method', 'student', 'teacher', 'teacher_ckpt', 'seed', 'out_dir', 'loss')  # set per stage, not in `train`
+REPORT_KEYS = ('attention_images',)
 
-def _unknown(keys, valid, where):
-    for k in keys:
-        if k not in valid:
-            close = difflib.get_close_matches(str(k), list(valid), n=1)
-            raise ConfigError(f"{where}: unknown key {k!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-                              + f". Valid keys: {', '.join(valid)}")
-
-def _names(v, where, valid, allow_empty=False):
-    if not isinstance(v, list) or (not v and not allow_empty):
-        raise ConfigError(f"{where} must be a non-empty list, got {v!r}")
-    bad = [x for x in v if x not in valid]
-    if bad: raise ConfigError(f"{where}: unknown {bad}. Valid: {', '.join(valid)}")
+def _names(v, where, valid) -> list:
+    "A non-empty list of distinct registered names."
+    if not isinstance(v, list) or not v: raise ConfigError(f"{where} must be a non-empty list, got {v!r}")
+    for x in v: check_name(where, x, valid)
     if len(set(v)) != len(v): raise ConfigError(f"{where} has duplicates: {v}")
     return v
 
-def validate_params(p: dict, where: str = 'params.yaml') -> dict:
-    "Validate a whole study description; returns it unchanged or raises `ConfigError` naming the key."
-    if not isinstance(p, dict): raise ConfigError(f"{where} must be a mapping at the top level")
-    _unknown(p, TOP_KEYS, where)
-    missing = [k for k in TOP_KEYS if k not in p]
-    if missing: raise ConfigError(f"{where}: missing key(s) {missing}")
-    _names(p['datasets'], f"{where}: datasets", rdata.list_datasets())
-    _names(p['teachers'], f"{where}: teachers", list_models())
-    _names(p['methods'], f"{where}: methods", list(METHODS))
+def _check_pairs(p, where):
     if not isinstance(p['pairs'], list) or not p['pairs']: raise ConfigError(f"{where}: pairs must be a non-empty list")
     for i, pr in enumerate(p['pairs']):
         w = f"{where}: pairs[{i}]"
         if not isinstance(pr, dict): raise ConfigError(f"{w} must be a mapping with name, teacher, student")
-        _unknown(pr, ('name', 'teacher', 'student'), w)
+        check_keys(pr, ('name', 'teacher', 'student'), w)
         for k in ('name', 'teacher', 'student'):
             if not isinstance(pr.get(k), str): raise ConfigError(f"{w}.{k} must be a string, got {pr.get(k)!r}")
-        for k in ('teacher', 'student'):
-            if pr[k] not in MODELS: raise ConfigError(f"{w}.{k}={pr[k]!r} is unknown. Valid: {', '.join(list_models())}")
+        for k in ('teacher', 'student'): check_name(f"{w}.{k}", pr[k], list_models())
         if pr['teacher'] not in p['teachers']:
             raise ConfigError(f"{w}.teacher={pr['teacher']!r} is not in teachers {p['teachers']}: add it there so it gets trained")
     names = [pr['name'] for pr in p['pairs']]
     if len(set(names)) != len(names): raise ConfigError(f"{where}: pair names must be unique, got {names}")
+
+def _check_seeds(p, where):
     seeds = p['seeds']
-    if (not isinstance(seeds, list) or not seeds or len(set(seeds)) != len(seeds)
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
+    if not isinstance(seeds, list) or not seeds or len(set(seeds)) != len(seeds) or not all(is_int(x) and x >= 0 for x in seeds):
         raise ConfigError(f"{where}: seeds must be a list of distinct non-negative integers, got {seeds!r}")
-    ts = p['teacher_seed']
-    if not isinstance(ts, int) or isinstance(ts, bool) or ts < 0: raise ConfigError(f"{where}: teacher_seed must be a non-negative integer, got {ts!r}")
-    tr = p['train']
+    check_int(f"{where}: teacher_seed", p['teacher_seed'], lo=0)
+
+# %% ../nbs/04_pipeline.ipynb #c81a9b3c
+def _check_train_and_loss(p, where):
+    tr, loss = p['train'], p['loss']
     if not isinstance(tr, dict): raise ConfigError(f"{where}: train must be a mapping")
     clash = [k for k in tr if k in STAGE_KEYS]
     if clash: raise ConfigError(f"{where}: train.{clash[0]} is set per stage by the pipeline; remove it from train")
     try: TrainConfig.from_dict({**tr, 'dataset': p['datasets'][0]})
     except ConfigError as e: raise ConfigError(f"{where}: train: {e}") from None
-    loss = p['loss']
     if not isinstance(loss, dict): raise ConfigError(f"{where}: loss must be a mapping of method -> settings")
-    _unknown(loss, list(METHODS), f"{where}: loss")
+    check_keys(loss, list(METHODS), f"{where}: loss")
     for m in p['methods']:
         if m not in loss: raise ConfigError(f"{where}: loss.{m} is missing (settings of method {m!r}; use {{}} for none)")
     for m, block in loss.items():
-        try: create_criterion(m, strict=True, **(block or {}))
+        try: method_settings(m, block)
         except ConfigError as e: raise ConfigError(f"{where}: loss.{m}: {e}") from None
+
+def validate_params(p: dict, where: str = 'params.yaml') -> dict:
+    "Validate a whole study description; returns it unchanged or raises `ConfigError` naming the key."
+    if not isinstance(p, dict): raise ConfigError(f"{where} must be a mapping at the top level")
+    check_keys(p, TOP_KEYS, where)
+    missing = [k for k in TOP_KEYS if k not in p]
+    if missing: raise ConfigError(f"{where}: missing key(s) {missing}")
+    _names(p['datasets'], f"{where}: datasets", rdata.list_datasets())
+    _names(p['teachers'], f"{where}: teachers", list_models())
+    _names(p['methods'], f"{where}: methods", list(METHODS))
+    _check_pairs(p, where); _check_seeds(p, where); _check_train_and_loss(p, where)
     rep = p['report']
     if not isinstance(rep, dict): raise ConfigError(f"{where}: report must be a mapping")
-    _unknown(rep, list(REPORT_KEYS), f"{where}: report")
-    for k, t in REPORT_KEYS.items():
-        if k in rep and (not isinstance(rep[k], t) or isinstance(rep[k], bool) or rep[k] < 1):
-            raise ConfigError(f"{where}: report.{k} must be a positive integer, got {rep[k]!r}")
+    check_keys(rep, REPORT_KEYS, f"{where}: report")
+    if 'attention_images' in rep: check_int(f"{where}: report.attention_images", rep['attention_images'], lo=1)
     return p
 
 def load_params(path='params.yaml') -> dict:
@@ -115,7 +110,7 @@ def run_config(p: dict, dataset: str, method: str, pair: str | None = None, arch
                                       'out_dir': str(teacher_dir(dataset, arch, root))})
     pr = _pair(p, pair)
     if method not in p['loss']: raise ConfigError(f"method {method!r} has no settings block loss.{method} in params.yaml")
-    return TrainConfig.from_dict({**base, **(p['loss'][method] or {}), 'method': method, 'teacher': pr['teacher'],
+    return TrainConfig.from_dict({**base, 'loss': p['loss'][method] or {}, 'method': method, 'teacher': pr['teacher'],
                                   'student': pr['student'], 'seed': seed or 0,
                                   'teacher_ckpt': str(teacher_dir(dataset, pr['teacher'], root) / 'model.ckpt'),
                                   'out_dir': str(student_dir(dataset, pr['name'], method, seed or 0, root))})

@@ -4,17 +4,17 @@
 
 # %% ../nbs/05_report.ipynb #e89b295a
 from __future__ import annotations
-import json, math
+import json
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import matplotlib
 import matplotlib.pyplot as plt
-from .models import create_model, stage_names
+from .models import create_model
 from .losses import attention_map, rtk_target, match_spatial
 from .models import FeatureHooks
-from .train import load_checkpoint, tracking_uri
+from .checkpoint import load_checkpoint
+from .tracking import tracking_uri
 from . import data as rdata
 
 # %% auto #0
@@ -107,15 +107,15 @@ def attention_figure(teacher_ckpt, student_ckpt, dataset: str, n_images: int = 4
     "Image | teacher a(T) = AT target | student a(S) | RTK target, for `n_images` test images."
     info = rdata.get_info(dataset)
     t, _ = _load(teacher_ckpt, info.num_classes); s, sck = _load(student_ckpt, info.num_classes)
-    keep, tau = sck['config'].get('keep', keep), sck['config'].get('tau', tau)
+    loss = sck['config'].get('loss', {})                 # the student's own RTK settings, when it has them
+    keep, tau = loss.get('keep', keep), loss.get('tau', tau)
     x8, y = rdata.load_split(dataset, 'test', root=root)
     x8 = x8[:n_images]
     x = rdata.normalize(x8, info.mean, info.std)
     with FeatureHooks(t, [t.feature_layers[stage]]) as ht, FeatureHooks(s, [s.feature_layers[stage]]) as hs, torch.no_grad():
         t(x); s(x)
         ft, fs = ht.features[0], hs.features[0]
-        tau_f = float(tau) if not isinstance(tau, str) else math.inf
-        tgt, idx, w = rtk_target(fs, ft, p, float(keep), tau_f)
+        tgt, idx, w = rtk_target(fs, ft, p, float(keep), float(tau))
         at_t, at_s = attention_map(match_spatial(ft, fs), p), attention_map(fs, p)
     H = fs.shape[-1]
     fig, axes = plt.subplots(n_images, 4, figsize=(9, 2.7 * n_images), squeeze=False)

@@ -1,7 +1,6 @@
 """The options of the CUDA path — bf16 autocast, channels_last, torch.compile — exercised with device='cpu',
 so that the code the GPU runs is the code the tests run (no GPU is needed or used here)."""
-import math, tempfile
-from pathlib import Path
+import math
 import pytest, torch
 from rtk_nb.train import TrainConfig, train_teacher, distill
 from rtk_nb.models import create_model

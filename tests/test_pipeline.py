@@ -66,7 +66,7 @@ def test_one_param_reruns_only_its_dependents(repo):
     expected = {f"student@digits-pair{i}-rtk-{s}" for i in range(len(p['pairs'])) for s in p['seeds']} | {'curves', 'report'}
     assert set(ran(r.stdout)) == expected, r.stdout
     cfg = yaml.safe_load((repo / f"results/runs/digits/{p['pairs'][0]['name']}/rtk-s0/config.yaml").read_text())
-    assert cfg['keep'] == 0.25
+    assert cfg['loss']['keep'] == 0.25
 
 def test_mlflow_as_users_meet_it(repo):
     "Experiments open on training runs; each run carries its data as dataset inputs and can be filtered by method."

@@ -27,7 +27,7 @@ def finish(p: subprocess.Popen, timeout=300) -> tuple[float, str]:
     return float(acc), run_id
 
 def ckpt_epoch(path: Path):
-    from rtk_nb.train import load_checkpoint
+    from rtk_nb.checkpoint import load_checkpoint
     return load_checkpoint(path)['epoch'] if path.exists() else 0
 
 @pytest.fixture(scope='module')
@@ -97,8 +97,8 @@ def test_tracking_server_down_fails_fast(tmp_path):
 
 def test_bad_config_creates_nothing(tmp_path):
     from rtk_nb.train import fit
-    from rtk_nb.losses import ConfigError
-    for bad in ({'keep': 0}, {'lr': -1.0}, {'dataset': 'imagenet'}, {'method': 'fitnet'}, {'batchsize': 64}):
+    from rtk_nb.checks import ConfigError
+    for bad in ({'method': 'rtk', 'teacher_ckpt': 'x.ckpt', 'loss': {'keep': 0}}, {'loss': {'keep': 0.5}}, {'lr': -1.0}, {'dataset': 'imagenet'}, {'method': 'fitnet'}, {'batchsize': 64}):
         with pytest.raises(ConfigError):
             fit({**cfg(tmp_path, 'bad'), **bad})
     assert sorted(os.listdir(tmp_path)) == []

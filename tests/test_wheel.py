@@ -1,6 +1,6 @@
 """The wheel: built offline from the exported library, installed into a fresh venv that holds only
 torch/torchvision and the package's declared runtime dependencies, it imports and works."""
-import glob, os, subprocess, sys, tempfile, textwrap, zipfile
+import glob, subprocess, sys, textwrap, zipfile
 from pathlib import Path
 import pytest
 
