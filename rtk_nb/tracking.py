@@ -38,7 +38,7 @@ def _retry(fn, *args, tries=30, **kw):
             if 'locked' not in str(e).lower() and 'busy' not in str(e).lower() or i == tries - 1: raise
             time.sleep(0.2 + 0.1 * i)
 
-# %% ../nbs/03c_tracking.ipynb #d3b98e97
+# %% ../nbs/03c_tracking.ipynb #a7e1c0d1
 EXPERIMENT_KIND = 'custom_model_development'   # MLflow's UI opens such an experiment on its training runs
 
 def dataset_inputs(cfg) -> list:
@@ -58,6 +58,8 @@ def dataset_inputs(cfg) -> list:
                                 tags=[InputTag('mlflow.data.context', split)]))
     return out
 
+
+# %% ../nbs/03c_tracking.ipynb #d3b98e97
 class Tracker:
     "A thin MLflow run wrapper: open (or resume) a run, log, close with a status. A no-op when tracking is off."
     def __init__(self, cfg):
@@ -102,8 +104,7 @@ class Tracker:
             run_id = _retry(self.client.create_run, exp_id, run_name=self.cfg.run_name, tags=tags).info.run_id
             from mlflow.entities import Param
             _retry(self.client.log_batch, run_id, params=[Param(k, str(v)[:6000]) for k, v in params.items()])
-            inputs = dataset_inputs(self.cfg)
-            if inputs: _retry(self.client.log_inputs, run_id, datasets=inputs)
+            if inputs := dataset_inputs(self.cfg): _retry(self.client.log_inputs, run_id, datasets=inputs)
         self.run_id = run_id
         return run_id
 
