@@ -94,18 +94,21 @@ def mlflow_ui(quick_profile, tmp_path_factory):
         except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
         log.close()
 
-def expected_runs(repo: Path) -> dict:
-    "Run name -> test_acc of every run the quick profile made, read from the store."
+def expected_runs(repo: Path):
+    "(experiment id, run name -> test_acc, run name -> run id) of every run the quick profile made, read from the store."
     import mlflow
     client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
     exp = client.get_experiment_by_name('digits')
-    runs = client.search_runs([exp.experiment_id])
+    runs = client.search_runs([exp.experiment_id], "attributes.status = 'FINISHED'")
     p = yaml.safe_load((repo / 'params.yaml').read_text())
-    names = {f"teacher-{t}-s{p.get('teacher_seed', 0)}" for t in p['teachers']} | {
-        f"{m}-{pr['teacher']}-{pr['student']}-s{s}" for pr in p['pairs'] for m in p['methods'] for s in p['seeds']}
-    got = {r.info.run_name: r for r in runs}
-    assert names <= set(got), sorted(names - set(got))        # the pipeline logged every run
-    return exp.experiment_id, {n: got[n].data.metrics['test_acc'] for n in names}, {n: got[n].info.run_id for n in names}
+    want = {('teacher', t, str(p.get('teacher_seed', 0))) for t in p['teachers']} | {
+        (m, pr['student'], str(s)) for pr in p['pairs'] for m in p['methods'] for s in p['seeds']}
+    got = {(r.data.tags['method'], r.data.tags['arch'], r.data.tags['seed']) for r in runs}
+    assert want <= got, sorted(want - got)                          # the pipeline logged every run
+    names = [r.info.run_name for r in runs]
+    assert len(set(names)) == len(names), names                     # one row per run name in the UI
+    return (exp.experiment_id, {r.info.run_name: r.data.metrics['test_acc'] for r in runs},
+            {r.info.run_name: r.info.run_id for r in runs})
 
 def test_mlflow_ui_lists_every_run_with_test_acc(browser, mlflow_ui, quick_profile):
     from selenium.webdriver.common.by import By
