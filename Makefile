@@ -5,7 +5,7 @@ VENV  ?= .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke gpu-check clean-venv
+.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke gpu-check docs clean-venv
 
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro)"
@@ -13,6 +13,7 @@ help:
 	@echo "make smoke   the quick profile: the whole DAG on the offline digits dataset, in a temporary copy"
 	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/on, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
+	@echo "make docs    build the documentation site from the notebooks into site/ (offline; serve: python -m http.server -d site)"
 
 $(STAMP): requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,6 +54,12 @@ repro: venv
 
 smoke: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/smoke.py --dest .smoke
+
+# The documentation site: notebooks as stored (no execution), the quick profile's report, the API reference,
+# MathJax served from the site (mkdocs.yml, docs/hooks.py).
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "site/ built: python -m http.server -d site  (or .venv/bin/mkdocs serve)"
 
 # The GPU path in one command (scripts/gpu_check.py). Uses .venv where there is one, else python3 with this checkout
 # on PYTHONPATH (a GPU machine that has torch but none of the dev tools); no dataset download, no MLflow.

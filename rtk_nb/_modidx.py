@@ -179,6 +179,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'rtk_nb.tracking.Tracker.log_metrics': ('tracking.html#tracker.log_metrics', 'rtk_nb/tracking.py'),
                                  'rtk_nb.tracking.Tracker.start': ('tracking.html#tracker.start', 'rtk_nb/tracking.py'),
                                  'rtk_nb.tracking._retry': ('tracking.html#_retry', 'rtk_nb/tracking.py'),
+                                 'rtk_nb.tracking.dataset_inputs': ('tracking.html#dataset_inputs', 'rtk_nb/tracking.py'),
                                  'rtk_nb.tracking.git_commit': ('tracking.html#git_commit', 'rtk_nb/tracking.py'),
                                  'rtk_nb.tracking.repo_root': ('tracking.html#repo_root', 'rtk_nb/tracking.py'),
                                  'rtk_nb.tracking.run_params': ('tracking.html#run_params', 'rtk_nb/tracking.py'),

@@ -8,7 +8,7 @@ import os, subprocess, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['repo_root', 'tracking_uri', 'git_commit', 'Tracker', 'run_params', 'run_tags']
+__all__ = ['EXPERIMENT_KIND', 'repo_root', 'tracking_uri', 'git_commit', 'dataset_inputs', 'Tracker', 'run_params', 'run_tags']
 
 # %% ../nbs/03c_tracking.ipynb #acb25456
 def repo_root(start=None) -> Path:
@@ -37,6 +37,27 @@ def _retry(fn, *args, tries=30, **kw):
         except Exception as e:
             if 'locked' not in str(e).lower() and 'busy' not in str(e).lower() or i == tries - 1: raise
             time.sleep(0.2 + 0.1 * i)
+
+# %% ../nbs/03c_tracking.ipynb #a7e1c0d1
+EXPERIMENT_KIND = 'custom_model_development'   # MLflow's UI opens such an experiment on its training runs
+
+def dataset_inputs(cfg) -> list:
+    "The run's data as MLflow dataset inputs (train and test splits): digest from the cache's recorded sha256, source the cache file."
+    import json
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.data.sources import LocalArtifactDatasetSource
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+    out = []
+    for split in ('train', 'test'):
+        npz, js = Path(cfg.data_root) / cfg.dataset / f'{split}.npz', Path(cfg.data_root) / cfg.dataset / f'{split}.json'
+        try: meta = json.loads(js.read_text())
+        except (OSError, ValueError): continue                     # no prepared cache: nothing to describe
+        e = MetaDataset(LocalArtifactDatasetSource(str(npz.resolve())), name=cfg.dataset, digest=meta['sha256'][:16])._to_mlflow_entity()
+        profile = {k: meta[k] for k in ('n', 'shape', 'sha256') if k in meta}
+        out.append(DatasetInput(Dataset(e.name, e.digest, e.source_type, e.source, e.schema, json.dumps(profile)),
+                                tags=[InputTag('mlflow.data.context', split)]))
+    return out
+
 
 # %% ../nbs/03c_tracking.ipynb #d3b98e97
 class Tracker:
@@ -72,6 +93,8 @@ class Tracker:
             try: exp_id = _retry(self.client.create_experiment, name)
             except Exception:   # another process created it meanwhile
                 exp_id = _retry(self.client.get_experiment_by_name, name).experiment_id
+        if not exp or exp.tags.get('mlflow.experimentKind') != EXPERIMENT_KIND:
+            _retry(self.client.set_experiment_tag, exp_id, 'mlflow.experimentKind', EXPERIMENT_KIND)
         if run_id:
             try: _retry(self.client.update_run, run_id, status='RUNNING')
             except Exception:       # the checkpoint's run is not in this store (another tracking URI): start a new run
@@ -81,6 +104,7 @@ class Tracker:
             run_id = _retry(self.client.create_run, exp_id, run_name=self.cfg.run_name, tags=tags).info.run_id
             from mlflow.entities import Param
             _retry(self.client.log_batch, run_id, params=[Param(k, str(v)[:6000]) for k, v in params.items()])
+            if inputs := dataset_inputs(self.cfg): _retry(self.client.log_inputs, run_id, datasets=inputs)
         self.run_id = run_id
         return run_id
 

@@ -1,18 +1,15 @@
 """The pipeline itself, end to end: the quick profile (digits, tiny budgets, one seed) runs the real DAG with
 `dvc repro` in a fresh copy of the working tree; a second repro does nothing; changing one param reruns
 only its dependents; the report is filled; MLflow holds every run."""
-import json, re, sys
+import csv, json, re
 from pathlib import Path
 import pytest, yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'scripts'))
-import smoke
+import smoke          # scripts/ is put on sys.path by conftest.py
 
 @pytest.fixture(scope='module')
-def repo(tmp_path_factory):
-    dest = smoke.make_copy(tmp_path_factory.mktemp('smoke') / 'repo', seeds=[0])
-    smoke.repro(dest)
-    return dest
+def repo(quick_profile):
+    "The session's one quick-profile run (conftest.py), shared with tests/test_browser.py."
+    return quick_profile
 
 def ran(log: str) -> list[str]:
     return re.findall(r"Running stage '([^']+)'", log)
@@ -45,6 +42,18 @@ def test_report_and_runs(repo):
         m = json.loads((repo / f"results/runs/digits/{pr['name']}/rtk-s0/metrics.json").read_text())
         assert 0 <= m['test_acc'] <= 100 and m['epochs'] == p['train']['epochs']
 
+def test_curves_plot_data(repo):
+    "results/curves: one CSV per (dataset, pair) holding every run of the pair (teacher, each method and seed) per epoch."
+    p = yaml.safe_load((repo / 'params.yaml').read_text())
+    files = sorted(f.name for f in (repo / 'results/curves').glob('*.csv'))
+    assert files == sorted(f"digits_{pr['name']}.csv" for pr in p['pairs']), files
+    for pr in p['pairs']:
+        rows = list(csv.DictReader(open(repo / f"results/curves/digits_{pr['name']}.csv")))
+        runs = {r['run'] for r in rows}
+        assert runs == {f"teacher {pr['teacher']}"} | {f"{m} s{s}" for m in p['methods'] for s in p['seeds']}, runs
+        for run in runs:
+            assert [int(r['epoch']) for r in rows if r['run'] == run] == list(range(1, p['train']['epochs'] + 1)), run
+
 def test_second_repro_does_nothing(repo):
     r = smoke.repro(repo)
     assert ran(r.stdout) == [], r.stdout
@@ -54,7 +63,25 @@ def test_one_param_reruns_only_its_dependents(repo):
     p['loss']['rtk']['keep'] = 0.25
     (repo / 'params.yaml').write_text(yaml.safe_dump(p, sort_keys=False))
     r = smoke.repro(repo)
-    expected = {f"student@digits-pair{i}-rtk-{s}" for i in range(len(p['pairs'])) for s in p['seeds']} | {'report'}
+    expected = {f"student@digits-pair{i}-rtk-{s}" for i in range(len(p['pairs'])) for s in p['seeds']} | {'curves', 'report'}
     assert set(ran(r.stdout)) == expected, r.stdout
     cfg = yaml.safe_load((repo / f"results/runs/digits/{p['pairs'][0]['name']}/rtk-s0/config.yaml").read_text())
     assert cfg['loss']['keep'] == 0.25
+
+def test_mlflow_as_users_meet_it(repo):
+    "Experiments open on training runs; each run carries its data as dataset inputs and can be filtered by method."
+    import mlflow
+    p = yaml.safe_load((repo / 'params.yaml').read_text())
+    client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
+    exp = client.get_experiment_by_name('digits')
+    assert exp.tags.get('mlflow.experimentKind') == 'custom_model_development', exp.tags
+    sha = {s: json.loads((repo / f'data/digits/{s}.json').read_text())['sha256'] for s in ('train', 'test')}
+    runs = client.search_runs([exp.experiment_id])
+    for r in runs:
+        ins = {next(t.value for t in i.tags if t.key == 'mlflow.data.context'): i.dataset for i in r.inputs.dataset_inputs}
+        assert set(ins) == {'train', 'test'}, (r.info.run_name, ins)
+        for split, d in ins.items():
+            assert d.name == 'digits' and sha[split].startswith(d.digest) and len(d.digest) >= 12, d
+            assert json.loads(d.source)['uri'].endswith(f'data/digits/{split}.npz') and json.loads(d.profile)['sha256'] == sha[split]
+    rtk = client.search_runs([exp.experiment_id], "tags.method = 'rtk'")
+    assert {r.info.run_name for r in rtk} == {f"rtk-{pr['teacher']}-{pr['student']}-s{s}" for pr in p['pairs'] for s in p['seeds']}
