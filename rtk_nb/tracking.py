@@ -19,9 +19,9 @@ def repo_root(start=None) -> Path:
     return start
 
 def tracking_uri(cfg=None) -> str:
-    "Where runs are logged: `cfg.tracking_uri`, then $MLFLOW_TRACKING_URI, then `sqlite:///<repo>/mlflow.db`."
+    "Where runs are logged: `cfg.tracking_uri`, then $MLFLOW_TRACKING_URI, then `sqlite:///<cwd>/mlflow.db` (MLflow's default)."
     uri = (cfg.tracking_uri if cfg else None) or os.environ.get('MLFLOW_TRACKING_URI')
-    return uri or f"sqlite:///{repo_root() / 'mlflow.db'}"
+    return uri or f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
 
 def git_commit(path=None) -> str | None:
     "The git commit of the code, if in a git checkout."
@@ -57,7 +57,6 @@ def dataset_inputs(cfg) -> list:
         out.append(DatasetInput(Dataset(e.name, e.digest, e.source_type, e.source, e.schema, json.dumps(profile)),
                                 tags=[InputTag('mlflow.data.context', split)]))
     return out
-
 
 # %% ../nbs/03c_tracking.ipynb #d3b98e97
 class Tracker:
