@@ -29,6 +29,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'rtk_nb.config._check_type': ('config.html#_check_type', 'rtk_nb/config.py'),
                                'rtk_nb.config._init_with_suggestions': ('config.html#_init_with_suggestions', 'rtk_nb/config.py'),
                                'rtk_nb.config.config_fingerprint': ('config.html#config_fingerprint', 'rtk_nb/config.py'),
+                               'rtk_nb.config.fill_from_recipe': ('config.html#fill_from_recipe', 'rtk_nb/config.py'),
                                'rtk_nb.config.validate_config': ('config.html#validate_config', 'rtk_nb/config.py')},
             'rtk_nb.data': { 'rtk_nb.data.DataError': ('data.html#dataerror', 'rtk_nb/data.py'),
                              'rtk_nb.data.DatasetInfo': ('data.html#datasetinfo', 'rtk_nb/data.py'),

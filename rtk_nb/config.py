@@ -14,7 +14,7 @@ from .losses import METHODS, method_settings, method_needs_teacher
 from . import data as rdata
 
 # %% auto #0
-__all__ = ['RECIPES', 'RECIPE_FIELDS', 'TrainConfig', 'validate_config', 'config_fingerprint']
+__all__ = ['RECIPES', 'RECIPE_FIELDS', 'fill_from_recipe', 'TrainConfig', 'validate_config', 'config_fingerprint']
 
 # %% ../nbs/03a_config.ipynb #0c115819
 RECIPES: dict[str, dict] = {
@@ -26,6 +26,11 @@ RECIPES: dict[str, dict] = {
                   milestones=[5, 7], gamma=0.2),
 }
 RECIPE_FIELDS = tuple(RECIPES['at'])
+
+def fill_from_recipe(cfg) -> None:
+    "Set every recipe field of `cfg` that is None to the value of its recipe (an unknown recipe is left to validation)."
+    for k, v in RECIPES.get(cfg.recipe, {}).items() if isinstance(cfg.recipe, str) else ():
+        if getattr(cfg, k) is None: setattr(cfg, k, copy.deepcopy(v))
 
 # %% ../nbs/03a_config.ipynb #6626052e
 @dataclass
@@ -48,7 +53,6 @@ class TrainConfig:
     weight_decay: Optional[float] = None
     milestones: Optional[list] = None
     gamma: Optional[float] = None
-    # where and how
     data_root: str = 'data'
     download: bool = False
     out_dir: Optional[str] = None        # default: runs/<dataset>/<run_name>
@@ -57,18 +61,14 @@ class TrainConfig:
     channels_last: str = 'auto'          # 'auto' (on cuda), 'on', 'off'
     compile: bool = False                # torch.compile the student (and teacher)
     track: bool = True                   # log to MLflow
-    tracking_uri: Optional[str] = None   # default: $MLFLOW_TRACKING_URI, else sqlite:///<repo>/mlflow.db
+    tracking_uri: Optional[str] = None   # default: $MLFLOW_TRACKING_URI, else sqlite:///<cwd>/mlflow.db
     experiment: Optional[str] = None     # default: the dataset name
     check_every: int = 50                # steps between finiteness checks of the loss
     progress: bool = True
-
     def __post_init__(self):
-        if isinstance(self.recipe, str) and self.recipe in RECIPES:
-            for k, v in RECIPES[self.recipe].items():
-                if getattr(self, k) is None: setattr(self, k, copy.deepcopy(v))
+        fill_from_recipe(self)
         validate_config(self)
         self.loss = method_settings(self.loss_method, self.loss)   # complete, checked, defaults filled in
-
     @property
     def arch(self) -> str: return self.teacher if self.method == 'teacher' else self.student
     @property
@@ -86,7 +86,6 @@ class TrainConfig:
         "A copy with `kw` changed; a new `recipe` also brings that recipe's values for the recipe fields not in `kw`."
         if 'recipe' in kw: kw = {**{k: None for k in RECIPE_FIELDS if k not in kw}, **kw}
         return dataclasses.replace(self, **kw)
-
     @classmethod
     def from_dict(cls, d: dict) -> 'TrainConfig':
         "Build from a mapping (e.g. a params.yaml block); misspelt keys are errors with a suggestion."
