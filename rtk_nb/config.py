@@ -150,5 +150,6 @@ _HOW = {'device', 'compile', 'track', 'tracking_uri', 'experiment', 'progress', 
 
 def config_fingerprint(cfg: TrainConfig) -> dict:
     "The fields that define the experiment of `cfg` and that it uses (what a checkpoint must match to be resumed)."
-    unused = {'student', 'loss'} if cfg.method == 'teacher' else set() if cfg.needs_teacher else {'teacher', 'teacher_ckpt'}
+    unused = {'student', 'loss'} if cfg.method == 'teacher' else set() if cfg.needs_teacher else {'teacher'}
+    # teacher_ckpt is a path: a student's identity is its teacher's content digest (rtk_nb.train.run_fingerprint)
     return {k: v for k, v in cfg.to_dict().items() if k not in _HOW | unused | {'teacher_ckpt'}}

@@ -17,8 +17,8 @@ from .checks import ConfigError, check_keys, check_name, check_number
 __all__ = ['LOSS_TERMS', 'METHODS', 'fp32_region', 'attention_map', 'match_spatial', 'at_loss', 'n_keep', 'rtk_target',
            'rtk_loss', 'kd_loss', 'ce_loss', 'setting', 'Settings', 'KDSettings', 'ATSettings', 'RTKSettings',
            'register_term', 'register_method', 'LossTerm', 'CETerm', 'KDTerm', 'ATTerm', 'RTKTerm', 'method_terms',
-           'method_settings', 'method_needs_teacher', 'describe_method', 'DistillLoss', 'create_criterion', 'Distiller',
-           'num_classes_of', 'create_distiller']
+           'term_settings', 'method_settings', 'method_needs_teacher', 'describe_method', 'DistillLoss',
+           'create_criterion', 'Distiller', 'num_classes_of', 'create_distiller']
 
 # %% ../nbs/01_losses.ipynb #37e6d3b3
 def fp32_region(x: torch.Tensor):
@@ -180,15 +180,19 @@ def method_terms(method: str) -> tuple[str, ...]:
 def _settings_classes(method: str) -> list[type]:
     return [LOSS_TERMS[t].settings for t in method_terms(method) if LOSS_TERMS[t].settings]
 
-def method_settings(method: str, settings: dict | None = None) -> dict:
-    "The complete, validated settings of `method`: `settings` checked and completed with the defaults."
+def term_settings(method: str, settings: dict | None = None) -> dict:
+    "Each loss term of `method` with its checked `Settings` object (None for a term without settings), from flat `settings`."
     if settings is not None and not isinstance(settings, dict):
         raise ConfigError(f"the settings of method {method!r} must be a mapping, got {settings!r}")
     settings = dict(settings or {})
-    classes = _settings_classes(method)
-    known = [f.name for cls in classes for f in fields(cls)]
+    known = [f.name for cls in _settings_classes(method) for f in fields(cls)]
     check_keys(settings, known, f"settings of method {method!r} (it takes {', '.join(known) or 'none'})")
-    return {k: v for cls in classes for k, v in asdict(cls(**{f.name: settings[f.name] for f in fields(cls) if f.name in settings})).items()}
+    return {t: cls(**{f.name: settings[f.name] for f in fields(cls) if f.name in settings}) if cls else None
+            for t, cls in ((t, LOSS_TERMS[t].settings) for t in method_terms(method))}
+
+def method_settings(method: str, settings: dict | None = None) -> dict:
+    "The complete, validated settings of `method`, flat: `settings` checked and completed with the defaults."
+    return {k: v for cfg in term_settings(method, settings).values() if cfg is not None for k, v in asdict(cfg).items()}
 
 def method_needs_teacher(method: str) -> bool:
     "Whether `method` distils from a teacher (needs its logits or features)."
@@ -225,12 +229,7 @@ class DistillLoss(nn.Module):
 
 def create_criterion(method: str, **settings) -> DistillLoss:
     "The loss of `method` ('vanilla', 'kd', 'at', 'rtk', 'at+kd', 'rtk+kd', or any registered one), with its `settings`."
-    resolved = method_settings(method, settings)
-    terms = {}
-    for n in method_terms(method):
-        cls = LOSS_TERMS[n].settings
-        terms[n] = LOSS_TERMS[n](cls(**{f.name: resolved[f.name] for f in fields(cls)}) if cls else None)
-    return DistillLoss(method, terms)
+    return DistillLoss(method, {t: LOSS_TERMS[t](cfg) for t, cfg in term_settings(method, settings).items()})
 
 # %% ../nbs/01_losses.ipynb #59334a3a
 def _layers(model, layers, who):
