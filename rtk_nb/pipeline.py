@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_pipeline.ipynb #7cb797b2
 from __future__ import annotations
-import argparse, copy, json, sys
+import argparse, copy, hashlib, importlib, importlib.util, json, sys, traceback
 from pathlib import Path
 import yaml
 from .checks import ConfigError, check_keys, check_name, check_int, is_int
@@ -14,11 +14,62 @@ from .config import TrainConfig
 from . import data as rdata
 
 # %% auto #0
-__all__ = ['TOP_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'validate_params', 'load_params', 'teacher_dir', 'student_dir', 'run_config',
-           'deep_merge', 'apply_profile', 'list_text', 'train_config', 'build_parser', 'main']
+__all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'load_plugin', 'load_plugins', 'plugins_of',
+           'validate_params', 'load_params', 'teacher_dir', 'student_dir', 'run_config', 'deep_merge', 'apply_profile',
+           'list_text', 'train_config', 'build_parser', 'main']
+
+# %% ../nbs/04_pipeline.ipynb #3949fc74
+_PLUGINS: dict[str, object] = {}    # a file's sha256 or a module name -> the loaded module
+
+def _where_failed(e: BaseException) -> str:
+    tb = traceback.extract_tb(e.__traceback__)
+    return f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ''
+
+def _import_file(path: Path):
+    name = f"rtk_nb_plugin_{len(_PLUGINS)}_{path.stem}"     # unique: two plugins may share a file name
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec); sys.modules[name] = mod
+    try: spec.loader.exec_module(mod)
+    except BaseException: sys.modules.pop(name, None); raise
+    return mod
+
+def load_plugin(entry: str, root='.'):
+    "Import one plugin: a `.py` file (relative to `root`, the params file's folder) or an importable module name."
+    if not isinstance(entry, str) or not entry.strip():
+        raise ConfigError(f"plugins: each entry is a .py file or a module name, got {entry!r}")
+    is_file = entry.endswith('.py')
+    path = (Path(root) / entry).resolve()
+    if is_file and not path.is_file():
+        raise ConfigError(f"plugin {entry!r}: no such file {path} (plugin files are named relative to the params file's folder)")
+    key = hashlib.sha256(path.read_bytes()).hexdigest() if is_file else entry   # a copy of a loaded file is that plugin
+    if key in _PLUGINS: return _PLUGINS[key]
+    try: mod = _import_file(path) if is_file else importlib.import_module(entry)
+    except ModuleNotFoundError as e:
+        if not is_file and e.name in (entry, entry.split('.')[0]):
+            raise ConfigError(f"plugin {entry!r}: no module named {e.name!r}; install it, or name a .py file instead") from None
+        raise ConfigError(f"plugin {entry!r} failed{_where_failed(e)}: {e}; install what it imports") from e
+    except Exception as e:
+        raise ConfigError(f"plugin {entry!r} failed{_where_failed(e)}: {type(e).__name__}: {e}") from e
+    _PLUGINS[key] = mod
+    return mod
+
+def load_plugins(entries, root='.', where: str = 'plugins') -> list:
+    "Load every plugin of a `plugins:` list (see `load_plugin`); returns the modules."
+    if entries is None: return []
+    if not isinstance(entries, list): raise ConfigError(f"{where} must be a list of .py files or module names, got {entries!r}")
+    return [load_plugin(e, root) for e in entries]
+
+def plugins_of(params='params.yaml') -> list:
+    "Load the plugins named in a params file, if there is one (what `rtk-nb prepare/list/train --config` do first)."
+    path = Path(params)
+    if not path.is_file(): return []
+    try: p = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e: raise ConfigError(f"{path} is not valid YAML: {e}") from None
+    return load_plugins(p.get('plugins') if isinstance(p, dict) else None, path.parent, f"{path}: plugins")
 
 # %% ../nbs/04_pipeline.ipynb #e53c3c62
-TOP_KEYS = ('datasets', 'teachers', 'pairs', 'methods', 'seeds', 'teacher_seed', 'train', 'loss', 'report')
+TOP_KEYS = ('plugins', 'datasets', 'teachers', 'pairs', 'methods', 'seeds', 'teacher_seed', 'train', 'loss', 'report')
+OPTIONAL_KEYS = ('plugins',)
 STAGE_KEYS = ('dataset', 'method', 'student', 'teacher', 'teacher_ckpt', 'seed', 'out_dir', 'loss')  # set per stage, not in `train`
 REPORT_KEYS = ('attention_images',)
 
@@ -65,12 +116,13 @@ def _check_train_and_loss(p, where):
         try: method_settings(m, block)
         except ConfigError as e: raise ConfigError(f"{where}: loss.{m}: {e}") from None
 
-def validate_params(p: dict, where: str = 'params.yaml') -> dict:
-    "Validate a whole study description; returns it unchanged or raises `ConfigError` naming the key."
+def validate_params(p: dict, where: str = 'params.yaml', root='.') -> dict:
+    "Validate a whole study description (after loading its `plugins`, relative to `root`); returns it unchanged or raises `ConfigError` naming the key."
     if not isinstance(p, dict): raise ConfigError(f"{where} must be a mapping at the top level")
     check_keys(p, TOP_KEYS, where)
-    missing = [k for k in TOP_KEYS if k not in p]
+    missing = [k for k in TOP_KEYS if k not in p and k not in OPTIONAL_KEYS]
     if missing: raise ConfigError(f"{where}: missing key(s) {missing}")
+    load_plugins(p.get('plugins'), root, f"{where}: plugins")
     _names(p['datasets'], f"{where}: datasets", rdata.list_datasets())
     _names(p['teachers'], f"{where}: teachers", list_models())
     _names(p['methods'], f"{where}: methods", list(METHODS))
@@ -87,7 +139,7 @@ def load_params(path='params.yaml') -> dict:
     if not path.is_file(): raise ConfigError(f"{path} not found: run from the repository root or pass the params file")
     try: p = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e: raise ConfigError(f"{path} is not valid YAML: {e}") from None
-    return validate_params(p, str(path))
+    return validate_params(p, str(path), path.parent)
 
 # %% ../nbs/04_pipeline.ipynb #5b57cb56
 def teacher_dir(dataset: str, arch: str, root='.') -> Path: return Path(root) / 'results' / 'runs' / dataset / f"teacher-{arch}"
@@ -127,7 +179,7 @@ def apply_profile(profile, params='params.yaml') -> dict:
     "Merge `profile` over `params` in place (validated before writing)."
     params, profile = Path(params), Path(profile)
     merged = validate_params(deep_merge(yaml.safe_load(params.read_text()), yaml.safe_load(profile.read_text()) or {}),
-                             f"{params} + {profile}")
+                             f"{params} + {profile}", params.parent)
     params.write_text(f"# {params.name} with profile {profile} applied\n" + yaml.safe_dump(merged, sort_keys=False))
     return merged
 
@@ -172,13 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('--root', default='data', help='data folder (default data)')
     a.add_argument('--download', default='true', type=str.lower, choices=['true', 'false'],
                    help='download missing archives (default true); false: fail with instructions instead')
+    a.add_argument('--params', default='params.yaml', help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
     a = sub.add_parser('apply-profile', help='merge a profile into params.yaml')
     a.add_argument('profile', help='a partial params file, e.g. profiles/smoke.yaml')
     a.add_argument('--params', default='params.yaml', help='the params file to merge it into (default params.yaml)')
     a = sub.add_parser('list', help='list the registered datasets, models or methods')
     a.add_argument('what', choices=['datasets', 'models', 'methods'], help='which registry')
+    a.add_argument('--params', default='params.yaml', help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
     a = sub.add_parser('train', help='run one training run, exactly as its pipeline stage would')
-    a.add_argument('--params', default='params.yaml', help='the study file the stage is read from (default params.yaml)')
+    a.add_argument('--params', default='params.yaml', help='the study file the stage is read from, and whose plugins are loaded (default params.yaml)')
     a.add_argument('--dataset', help='a dataset of params.yaml (stage mode)')
     a.add_argument('--method', default='teacher', help="'teacher' (default) or a method of params.yaml")
     a.add_argument('--arch', help='teacher runs: the teacher architecture (one of params.yaml teachers)')
@@ -190,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 def _run(args) -> None:
+    if args.cmd in ('prepare', 'list') or (args.cmd == 'train' and args.config): plugins_of(args.params)
     if args.cmd == 'check-params':
         p = load_params(args.params)
         n = len(p['datasets']) * (len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds']))

@@ -98,9 +98,9 @@ def expected_runs(repo: Path):
     "(experiment id, run name -> test_acc, run name -> run id) of every run the quick profile made, read from the store."
     import mlflow
     client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
-    exp = client.get_experiment_by_name('digits')
-    runs = client.search_runs([exp.experiment_id], "attributes.status = 'FINISHED'")
     p = yaml.safe_load((repo / 'params.yaml').read_text())
+    exp = client.get_experiment_by_name(p['datasets'][0])
+    runs = client.search_runs([exp.experiment_id], "attributes.status = 'FINISHED'")
     want = {('teacher', t, str(p.get('teacher_seed', 0))) for t in p['teachers']} | {
         (m, pr['student'], str(s)) for pr in p['pairs'] for m in p['methods'] for s in p['seeds']}
     got = {(r.data.tags['method'], r.data.tags['arch'], r.data.tags['seed']) for r in runs}
@@ -145,7 +145,7 @@ def test_mlflow_ui_lists_every_run_with_test_acc(browser, mlflow_ui, quick_profi
     # the run's data is shown as its dataset input (name, digest from the cache's sha256)
     datasets = json.loads(drv.execute_script("""return JSON.stringify([...document.querySelectorAll(
         '[role=row][row-index] [col-id="attributes.`Dataset`"]')].map(c => c.innerText.trim()))"""))
-    assert len(datasets) == len(accs) and all('digits' in d for d in datasets), datasets
+    assert len(datasets) == len(accs) and all(yaml.safe_load((quick_profile / 'params.yaml').read_text())['datasets'][0] in d for d in datasets), datasets
     img = screenshot(drv, 'mlflow-runs.png')
     if os.environ.get('RTK_UPDATE_DOCS_IMG'):
         (ROOT / 'docs' / 'img').mkdir(parents=True, exist_ok=True); shutil.copy(img, ROOT / 'docs' / 'img' / 'mlflow-runs.png')
@@ -201,7 +201,7 @@ def test_dvc_plots_render_offline_one_figure_per_pair(browser, quick_profile, tm
             title: [...e.querySelectorAll('.role-title-text text')].map(t => t.textContent).join(' ')})));"""))
     for pr in p['pairs']:
         runs = {f"teacher {pr['teacher']}"} | {f"{m} s{s}" for m in p['methods'] for s in p['seeds']}
-        key = norm(f"results/curves/digits_{pr['name']}.csv")          # the top-level plot of this pair
+        key = norm(f"results/curves/{p['datasets'][0]}_{pr['name']}.csv")          # the top-level plot of this pair
         fig = [f for f in figs if norm(f['id']) == key]
         assert len(fig) == 1, (pr['name'], [f['id'] for f in figs])
         assert set(fig[0]['legend']) == runs, fig[0]
@@ -242,7 +242,7 @@ def test_docs_index_and_navigation(browser, docs_site):
     imgs = wait_for(lambda: drv.execute_script(
         "const i=[...document.querySelectorAll('article img')]; return i.length && i.every(x => x.complete && x.naturalWidth > 0) && i.length"),
         what='the results page figures')
-    assert imgs >= 4 and '| digits' not in drv.find_element(By.TAG_NAME, 'article').text   # table rendered, not raw markdown
+    assert imgs >= 4 and '|:--' not in drv.find_element(By.TAG_NAME, 'article').text   # table rendered, not raw markdown
     assert drv.find_elements(By.CSS_SELECTOR, 'article table td')
     only_loopback(drv)
 

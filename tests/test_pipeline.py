@@ -1,4 +1,4 @@
-"""The pipeline itself, end to end: the quick profile (digits, tiny budgets, one seed) runs the real DAG with
+"""The pipeline itself, end to end: the quick profile (a plugin dataset, tiny budgets, one seed) runs the real DAG with
 `dvc repro` in a fresh copy of the working tree; a second repro does nothing; changing one param reruns
 only its dependents; the report is filled; MLflow holds every run."""
 import csv, json, re
@@ -18,8 +18,9 @@ def test_report_and_runs(repo):
     p = yaml.safe_load((repo / 'params.yaml').read_text())
     md = (repo / 'results/report/results.md').read_text()
     print('\n' + md)
+    ds = p['datasets'][0]
     assert 'last-epoch test accuracy' in md
-    table = [l for l in md.splitlines() if l.startswith('| digits')]
+    table = [l for l in md.splitlines() if l.startswith(f'| {ds} ')]
     assert len(table) == len(p['pairs'])
     for row in table:
         cells = [c.strip() for c in row.strip('|').split('|')]
@@ -31,24 +32,24 @@ def test_report_and_runs(repo):
     csv = (repo / 'results/report/results.csv').read_text().splitlines()
     assert csv[0].endswith(',selection_rule') and all(l.endswith(',last-epoch test accuracy') for l in csv[1:]), csv
     figs = sorted(f.name for f in (repo / 'results/report').glob('*.png'))
-    assert figs == sorted([f"{k}_digits_{pr['name']}.png" for pr in p['pairs'] for k in ('curves', 'attention')]), figs
+    assert figs == sorted([f"{k}_{ds}_{pr['name']}.png" for pr in p['pairs'] for k in ('curves', 'attention')]), figs
     assert (repo / 'results/report/report.ipynb').exists()
     import mlflow
     client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
-    runs = client.search_runs([client.get_experiment_by_name('digits').experiment_id])
+    runs = client.search_runs([client.get_experiment_by_name(ds).experiment_id])
     n = len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds'])
     assert len(runs) == n and all(r.info.status == 'FINISHED' and 'test_acc' in r.data.metrics for r in runs)
     for pr in p['pairs']:
-        m = json.loads((repo / f"results/runs/digits/{pr['name']}/rtk-s0/metrics.json").read_text())
+        m = json.loads((repo / f"results/runs/{ds}/{pr['name']}/rtk-s0/metrics.json").read_text())
         assert 0 <= m['test_acc'] <= 100 and m['epochs'] == p['train']['epochs']
 
 def test_curves_plot_data(repo):
     "results/curves: one CSV per (dataset, pair) holding every run of the pair (teacher, each method and seed) per epoch."
-    p = yaml.safe_load((repo / 'params.yaml').read_text())
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ds = p['datasets'][0]
     files = sorted(f.name for f in (repo / 'results/curves').glob('*.csv'))
-    assert files == sorted(f"digits_{pr['name']}.csv" for pr in p['pairs']), files
+    assert files == sorted(f"{ds}_{pr['name']}.csv" for pr in p['pairs']), files
     for pr in p['pairs']:
-        rows = list(csv.DictReader(open(repo / f"results/curves/digits_{pr['name']}.csv")))
+        rows = list(csv.DictReader(open(repo / f"results/curves/{ds}_{pr['name']}.csv")))
         runs = {r['run'] for r in rows}
         assert runs == {f"teacher {pr['teacher']}"} | {f"{m} s{s}" for m in p['methods'] for s in p['seeds']}, runs
         for run in runs:
@@ -59,29 +60,29 @@ def test_second_repro_does_nothing(repo):
     assert ran(r.stdout) == [], r.stdout
 
 def test_one_param_reruns_only_its_dependents(repo):
-    p = yaml.safe_load((repo / 'params.yaml').read_text())
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ds = p['datasets'][0]
     p['loss']['rtk']['keep'] = 0.25
     (repo / 'params.yaml').write_text(yaml.safe_dump(p, sort_keys=False))
     r = smoke.repro(repo)
-    expected = {f"student@digits-pair{i}-rtk-{s}" for i in range(len(p['pairs'])) for s in p['seeds']} | {'curves', 'report'}
+    expected = {f"student@{ds}-pair{i}-rtk-{s}" for i in range(len(p['pairs'])) for s in p['seeds']} | {'curves', 'report'}
     assert set(ran(r.stdout)) == expected, r.stdout
-    cfg = yaml.safe_load((repo / f"results/runs/digits/{p['pairs'][0]['name']}/rtk-s0/config.yaml").read_text())
+    cfg = yaml.safe_load((repo / f"results/runs/{ds}/{p['pairs'][0]['name']}/rtk-s0/config.yaml").read_text())
     assert cfg['loss']['keep'] == 0.25
 
 def test_mlflow_as_users_meet_it(repo):
     "Experiments open on training runs; each run carries its data as dataset inputs and can be filtered by method."
     import mlflow
-    p = yaml.safe_load((repo / 'params.yaml').read_text())
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ds = p['datasets'][0]
     client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
-    exp = client.get_experiment_by_name('digits')
+    exp = client.get_experiment_by_name(ds)
     assert exp.tags.get('mlflow.experimentKind') == 'custom_model_development', exp.tags
-    sha = {s: json.loads((repo / f'data/digits/{s}.json').read_text())['sha256'] for s in ('train', 'test')}
+    sha = {s: json.loads((repo / f'data/{ds}/{s}.json').read_text())['sha256'] for s in ('train', 'test')}
     runs = client.search_runs([exp.experiment_id])
     for r in runs:
         ins = {next(t.value for t in i.tags if t.key == 'mlflow.data.context'): i.dataset for i in r.inputs.dataset_inputs}
         assert set(ins) == {'train', 'test'}, (r.info.run_name, ins)
         for split, d in ins.items():
-            assert d.name == 'digits' and sha[split].startswith(d.digest) and len(d.digest) >= 12, d
-            assert json.loads(d.source)['uri'].endswith(f'data/digits/{split}.npz') and json.loads(d.profile)['sha256'] == sha[split]
+            assert d.name == ds and sha[split].startswith(d.digest) and len(d.digest) >= 12, d
+            assert json.loads(d.source)['uri'].endswith(f'data/{ds}/{split}.npz') and json.loads(d.profile)['sha256'] == sha[split]
     rtk = client.search_runs([exp.experiment_id], "tags.method = 'rtk'")
     assert {r.info.run_name for r in rtk} == {f"rtk-{pr['teacher']}-{pr['student']}-s{s}" for pr in p['pairs'] for s in p['seeds']}
