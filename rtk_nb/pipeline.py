@@ -10,13 +10,13 @@ import yaml
 from .checks import ConfigError, check_keys, check_name, check_int, is_int
 from .models import list_models, stage_names
 from .losses import METHODS, method_settings, describe_method
-from .config import TrainConfig
+from .config import TrainConfig, RECIPES
 from . import data as rdata
 
 # %% auto #0
-__all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'load_plugin', 'load_plugins', 'plugins_of',
-           'validate_params', 'load_params', 'teacher_dir', 'student_dir', 'run_config', 'deep_merge', 'apply_profile',
-           'list_text', 'train_config', 'build_parser', 'main']
+__all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_KEYS', 'load_plugin', 'load_plugins', 'plugins_of',
+           'validate_params', 'load_params', 'teacher_dir', 'student_dir', 'run_config', 'ablation_dir',
+           'ablation_config', 'deep_merge', 'apply_profile', 'list_text', 'train_config', 'build_parser', 'main']
 
 # %% ../nbs/04_pipeline.ipynb #3949fc74
 _PLUGINS: dict[str, object] = {}    # a file's sha256 or a module name -> the loaded module
@@ -68,9 +68,10 @@ def plugins_of(params='params.yaml') -> list:
     return load_plugins(p.get('plugins') if isinstance(p, dict) else None, path.parent, f"{path}: plugins")
 
 # %% ../nbs/04_pipeline.ipynb #e53c3c62
-TOP_KEYS = ('plugins', 'datasets', 'teachers', 'pairs', 'methods', 'seeds', 'teacher_seed', 'train', 'loss', 'report')
+TOP_KEYS = ('plugins', 'datasets', 'recipes', 'teachers', 'pairs', 'methods', 'seeds', 'teacher_seed', 'train', 'loss',
+            'ablation', 'report')
 OPTIONAL_KEYS = ('plugins',)
-STAGE_KEYS = ('dataset', 'method', 'student', 'teacher', 'teacher_ckpt', 'seed', 'out_dir', 'loss')  # set per stage, not in `train`
+STAGE_KEYS = ('dataset', 'recipe', 'method', 'student', 'teacher', 'teacher_ckpt', 'seed', 'out_dir', 'loss', 'experiment')  # set per stage
 REPORT_KEYS = ('attention_images',)
 
 def _names(v, where, valid) -> list:
@@ -100,14 +101,49 @@ def _check_seeds(p, where):
         raise ConfigError(f"{where}: seeds must be a list of distinct non-negative integers, got {seeds!r}")
     check_int(f"{where}: teacher_seed", p['teacher_seed'], lo=0)
 
+# %% ../nbs/04_pipeline.ipynb #19b9a57a
+ABLATION_KEYS = ('dataset', 'teacher', 'student', 'keep', 'tau')
+
+def _check_recipes(p, where):
+    rc = p['recipes']
+    if not isinstance(rc, dict): raise ConfigError(f"{where}: recipes must be a mapping dataset -> recipe name, got {rc!r}")
+    for ds, name in rc.items():
+        check_name(f"{where}: recipes key", ds, rdata.list_datasets())
+        check_name(f"{where}: recipes.{ds}", name, RECIPES, ' Recipes are defined in rtk_nb.config.RECIPES.')
+    for ds in p['datasets']:
+        if ds not in rc: raise ConfigError(f"{where}: recipes.{ds} is missing: name the recipe dataset {ds!r} trains with "
+                                           f"(one of {', '.join(RECIPES)})")
+
+def _grid(v, where) -> list:
+    if not isinstance(v, list) or not v or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        raise ConfigError(f"{where} must be a non-empty list of numbers, got {v!r}")
+    if len(set(map(float, v))) != len(v): raise ConfigError(f"{where} has duplicates: {v}")
+    return v
+
+def _check_ablation(p, where):
+    ab, w = p['ablation'], f"{where}: ablation"
+    if not isinstance(ab, dict): raise ConfigError(f"{w} must be a mapping with {', '.join(ABLATION_KEYS)}")
+    check_keys(ab, ABLATION_KEYS, w)
+    missing = [k for k in ABLATION_KEYS if k not in ab]
+    if missing: raise ConfigError(f"{w}: missing key(s) {missing}")
+    if ab['dataset'] not in p['datasets']: raise ConfigError(f"{w}.dataset={ab['dataset']!r} is not in datasets {p['datasets']}")
+    if ab['teacher'] not in p['teachers']:
+        raise ConfigError(f"{w}.teacher={ab['teacher']!r} is not in teachers {p['teachers']}: add it there so it gets trained")
+    check_name(f"{w}.student", ab['student'], list_models(), ' Register a new one with rtk_nb.models.register_model.')
+    for k in _grid(ab['keep'], f"{w}.keep"):
+        for t in _grid(ab['tau'], f"{w}.tau"):
+            try: method_settings('rtk', {**(p['loss'].get('rtk') or {}), 'keep': k, 'tau': t})
+            except ConfigError as e: raise ConfigError(f"{w}: grid point keep={k}, tau={t}: {e}") from None
+
 # %% ../nbs/04_pipeline.ipynb #077c239b
 def _check_train_and_loss(p, where):
     tr, loss = p['train'], p['loss']
     if not isinstance(tr, dict): raise ConfigError(f"{where}: train must be a mapping")
     clash = [k for k in tr if k in STAGE_KEYS]
     if clash: raise ConfigError(f"{where}: train.{clash[0]} is set per stage by the pipeline; remove it from train")
-    try: TrainConfig.from_dict({**tr, 'dataset': p['datasets'][0]})
-    except ConfigError as e: raise ConfigError(f"{where}: train: {e}") from None
+    for ds in p['datasets']:           # with each dataset's recipe: its values and the overrides are all checked
+        try: TrainConfig.from_dict({**tr, 'dataset': ds, 'recipe': p['recipes'][ds]})
+        except ConfigError as e: raise ConfigError(f"{where}: train (dataset {ds}, recipe {p['recipes'][ds]}): {e}") from None
     if not isinstance(loss, dict): raise ConfigError(f"{where}: loss must be a mapping of method -> settings")
     check_keys(loss, list(METHODS), f"{where}: loss")
     for m in p['methods']:
@@ -126,7 +162,8 @@ def validate_params(p: dict, where: str = 'params.yaml', root='.') -> dict:
     _names(p['datasets'], f"{where}: datasets", rdata.list_datasets())
     _names(p['teachers'], f"{where}: teachers", list_models())
     _names(p['methods'], f"{where}: methods", list(METHODS))
-    _check_pairs(p, where); _check_seeds(p, where); _check_train_and_loss(p, where)
+    _check_recipes(p, where); _check_pairs(p, where); _check_seeds(p, where); _check_train_and_loss(p, where)
+    _check_ablation(p, where)
     rep = p['report']
     if not isinstance(rep, dict): raise ConfigError(f"{where}: report must be a mapping")
     check_keys(rep, REPORT_KEYS, f"{where}: report")
@@ -155,7 +192,7 @@ def run_config(p: dict, dataset: str, method: str, pair: str | None = None, arch
                seed: int | None = None, root='.', **overrides) -> TrainConfig:
     "The `TrainConfig` of one stage: a teacher (`method='teacher'`, `arch`) or a student (`pair`, `method`, `seed`)."
     if dataset not in p['datasets']: raise ConfigError(f"dataset {dataset!r} is not in params.yaml datasets {p['datasets']}")
-    base = {**p['train'], 'dataset': dataset, **overrides}
+    base = {**p['train'], 'dataset': dataset, 'recipe': p['recipes'][dataset], **overrides}
     if method == 'teacher':
         if arch not in p['teachers']: raise ConfigError(f"teacher {arch!r} is not in params.yaml teachers {p['teachers']}")
         return TrainConfig.from_dict({**base, 'method': 'teacher', 'teacher': arch, 'seed': p['teacher_seed'] if seed is None else seed,
@@ -166,6 +203,28 @@ def run_config(p: dict, dataset: str, method: str, pair: str | None = None, arch
                                   'student': pr['student'], 'seed': seed or 0,
                                   'teacher_ckpt': str(teacher_dir(dataset, pr['teacher'], root) / 'model.ckpt'),
                                   'out_dir': str(student_dir(dataset, pr['name'], method, seed or 0, root))})
+
+# %% ../nbs/04_pipeline.ipynb #b824ffe0
+def _grid_value(values: list, v, what: str):
+    "The element of the grid list `values` equal to `v` (as written in params.yaml, so folder names match DVC's)."
+    for x in values:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and float(x) == float(v): return x
+    raise ConfigError(f"ablation {what}={v!r} is not in the params.yaml grid {values}")
+
+def ablation_dir(dataset: str, teacher: str, student: str, keep, tau, seed: int, root='.') -> Path:
+    return Path(root) / 'results' / 'ablation' / dataset / f"{teacher}-{student}" / f"keep{keep}-tau{tau}-s{seed}"
+
+def ablation_config(p: dict, keep, tau, seed: int = 0, root='.', **overrides) -> TrainConfig:
+    "The `TrainConfig` of one ablation stage: RTK at grid point (`keep`, `tau`) of `p['ablation']`, seed `seed`."
+    ab = p['ablation']
+    keep, tau = _grid_value(ab['keep'], keep, 'keep'), _grid_value(ab['tau'], tau, 'tau')
+    if seed not in p['seeds']: raise ConfigError(f"ablation seed {seed!r} is not in params.yaml seeds {p['seeds']}")
+    ds, t, s = ab['dataset'], ab['teacher'], ab['student']
+    return TrainConfig.from_dict({**p['train'], 'dataset': ds, 'recipe': p['recipes'][ds], **overrides,
+                                  'loss': {**(p['loss'].get('rtk') or {}), 'keep': keep, 'tau': tau}, 'method': 'rtk',
+                                  'teacher': t, 'student': s, 'seed': seed, 'experiment': f"{ds}-ablation",
+                                  'teacher_ckpt': str(teacher_dir(ds, t, root) / 'model.ckpt'),
+                                  'out_dir': str(ablation_dir(ds, t, s, keep, tau, seed, root))})
 
 # %% ../nbs/04_pipeline.ipynb #e00c8470
 def deep_merge(base: dict, over: dict) -> dict:
@@ -185,11 +244,13 @@ def apply_profile(profile, params='params.yaml') -> dict:
 
 # %% ../nbs/04_pipeline.ipynb #7d9dff13
 def list_text(what: str) -> str:
-    "What `rtk-nb list` prints: the registered datasets, models or methods (with each method's settings)."
+    "What `rtk-nb list` prints: the registered datasets, models, methods (with each method's settings) or recipes."
     if what == 'datasets':
         return '\n'.join(f"{n:<12} {i.num_classes:>4} classes  {i.description}" for n, i in sorted(rdata.DATASETS.items()))
     if what == 'models':
         return '\n'.join(f"{n:<10} stages: {', '.join(stage_names(n))}" for n in list_models())
+    if what == 'recipes':
+        return '\n'.join(f"{n:<6} " + ', '.join(f"{k}={v}" for k, v in r.items()) for n, r in RECIPES.items())
     return '\n\n'.join(f"{m}  (terms: {' + '.join(METHODS[m])})\n  " + describe_method(m).replace('\n', '\n  ') for m in METHODS)
 
 def _overrides(pairs: list[str]) -> dict:
@@ -209,7 +270,11 @@ def train_config(args) -> TrainConfig:
         d = yaml.safe_load(Path(args.config).read_text()) if Path(args.config).is_file() else None
         if not isinstance(d, dict): raise ConfigError(f"--config {args.config}: not a YAML file holding a mapping of TrainConfig fields")
         return TrainConfig.from_dict(deep_merge(d, over))
-    if not args.dataset: raise ConfigError("rtk-nb train needs --dataset (a pipeline stage) or --config FILE")
+    if (args.keep is None) != (args.tau is None): raise ConfigError("an ablation stage needs both --keep and --tau")
+    if args.keep is not None:
+        cfg = ablation_config(load_params(args.params), args.keep, args.tau, args.seed or 0)
+        return TrainConfig.from_dict(deep_merge(cfg.to_dict(), over))
+    if not args.dataset: raise ConfigError("rtk-nb train needs --dataset (a pipeline stage), --keep/--tau (an ablation stage) or --config FILE")
     cfg = run_config(load_params(args.params), args.dataset, args.method, pair=args.pair, arch=args.arch, seed=args.seed)
     return TrainConfig.from_dict(deep_merge(cfg.to_dict(), over))
 
@@ -229,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('profile', help='a partial params file, e.g. profiles/smoke.yaml')
     a.add_argument('--params', default='params.yaml', help='the params file to merge it into (default params.yaml)')
     a = sub.add_parser('list', help='list the registered datasets, models or methods')
-    a.add_argument('what', choices=['datasets', 'models', 'methods'], help='which registry')
+    a.add_argument('what', choices=['datasets', 'models', 'methods', 'recipes'], help='which registry')
     a.add_argument('--params', default='params.yaml', help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
     a = sub.add_parser('train', help='run one training run, exactly as its pipeline stage would')
     a.add_argument('--params', default='params.yaml', help='the study file the stage is read from, and whose plugins are loaded (default params.yaml)')
@@ -238,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('--arch', help='teacher runs: the teacher architecture (one of params.yaml teachers)')
     a.add_argument('--pair', help='student runs: the pair name from params.yaml pairs')
     a.add_argument('--seed', type=int, help='student runs: the seed (default 0; teachers use teacher_seed)')
+    a.add_argument('--keep', type=float, help='an ablation stage: the grid point keep (with --tau; the ablation block of params.yaml)')
+    a.add_argument('--tau', type=float, help="an ablation stage: the grid point tau ('inf' allowed)")
     a.add_argument('--config', help='instead of a stage: a YAML file with one TrainConfig mapping, e.g. {dataset: digits, epochs: 3}')
     a.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE',
                    help='override fields, values parsed as YAML: --set epochs=2 device=cpu loss.keep=0.25')
@@ -248,8 +315,10 @@ def _run(args) -> None:
     if args.cmd == 'check-params':
         p = load_params(args.params)
         n = len(p['datasets']) * (len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds']))
+        ab = p['ablation']; na = len(ab['keep']) * len(ab['tau']) * len(p['seeds'])
         print(f"{args.params}: ok ({n} training runs: {len(p['datasets'])} datasets × ({len(p['teachers'])} teachers + "
-              f"{len(p['pairs'])} pairs × {len(p['methods'])} methods × {len(p['seeds'])} seeds))")
+              f"{len(p['pairs'])} pairs × {len(p['methods'])} methods × {len(p['seeds'])} seeds); ablation: {na} runs "
+              f"({len(ab['keep'])} keep × {len(ab['tau'])} tau × {len(p['seeds'])} seeds) on {ab['dataset']})")
     elif args.cmd == 'prepare':
         out = rdata.prepare(args.dataset, root=args.root, download=args.download == 'true')
         info = rdata.get_info(args.dataset)
