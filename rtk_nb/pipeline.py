@@ -310,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help='override fields, values parsed as YAML: --set epochs=2 device=cpu loss.keep=0.25')
     return ap
 
+# %% ../nbs/04_pipeline.ipynb #297eb08c
 def _run(args) -> None:
     if args.cmd in ('prepare', 'list') or (args.cmd == 'train' and args.config): plugins_of(args.params)
     if args.cmd == 'check-params':
