@@ -42,6 +42,11 @@ def test_report_and_runs(repo):
     for pr in p['pairs']:
         m = json.loads((repo / f"results/runs/{ds}/{pr['name']}/rtk-s0/metrics.json").read_text())
         assert 0 <= m['test_acc'] <= 100 and m['epochs'] == p['train']['epochs']
+    ab = p['ablation']                     # the keep x tau grid: its own experiment, one run per grid point and seed
+    runs = client.search_runs([client.get_experiment_by_name(f"{ab['dataset']}-ablation").experiment_id])
+    got = sorted((float(r.data.params['loss.keep']), float(r.data.params['loss.tau']), int(r.data.tags['seed'])) for r in runs)
+    assert got == sorted((float(k), float(t), s) for k in ab['keep'] for t in ab['tau'] for s in p['seeds']), got
+    assert all(r.info.status == 'FINISHED' and r.data.params['recipe'] == p['recipes'][ab['dataset']] for r in runs)
 
 def test_curves_plot_data(repo):
     "results/curves: one CSV per (dataset, pair) holding every run of the pair (teacher, each method and seed) per epoch."
@@ -68,6 +73,16 @@ def test_one_param_reruns_only_its_dependents(repo):
     assert set(ran(r.stdout)) == expected, r.stdout
     cfg = yaml.safe_load((repo / f"results/runs/{ds}/{p['pairs'][0]['name']}/rtk-s0/config.yaml").read_text())
     assert cfg['loss']['keep'] == 0.25
+
+def test_ablation_grid_change_reruns_only_the_ablation_and_report(repo):
+    "A new keep value adds its grid points' stages; the other grid points, the main study and the curves are not rerun."
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ab = p['ablation']
+    dropped = min(ab['keep']); ab['keep'] = [0.25] + [k for k in ab['keep'] if k != dropped]
+    (repo / 'params.yaml').write_text(yaml.safe_dump(p, sort_keys=False))
+    r = smoke.repro(repo)
+    assert set(ran(r.stdout)) == {f"ablation@0.25-{t}-{s}" for t in ab['tau'] for s in p['seeds']} | {'report'}, r.stdout
+    kept = sorted(d.name for d in (repo / f"results/ablation/{ab['dataset']}/{ab['teacher']}-{ab['student']}").iterdir())
+    assert all(f"keep{k}-tau{t}-s{s}" in kept for k in (0.25, dropped) for t in ab['tau'] for s in p['seeds']), kept  # nothing lost
 
 def test_mlflow_as_users_meet_it(repo):
     "Experiments open on training runs; each run carries its data as dataset inputs and can be filtered by method."
