@@ -101,6 +101,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'rtk_nb.losses.at_loss': ('losses.html#at_loss', 'rtk_nb/losses.py'),
                                'rtk_nb.losses.attention_map': ('losses.html#attention_map', 'rtk_nb/losses.py'),
                                'rtk_nb.losses.ce_loss': ('losses.html#ce_loss', 'rtk_nb/losses.py'),
+                               'rtk_nb.losses.check_stages': ('losses.html#check_stages', 'rtk_nb/losses.py'),
                                'rtk_nb.losses.create_criterion': ('losses.html#create_criterion', 'rtk_nb/losses.py'),
                                'rtk_nb.losses.create_distiller': ('losses.html#create_distiller', 'rtk_nb/losses.py'),
                                'rtk_nb.losses.describe_method': ('losses.html#describe_method', 'rtk_nb/losses.py'),
