@@ -17,8 +17,8 @@ from .checks import ConfigError, check_keys, check_name, check_number
 __all__ = ['LOSS_TERMS', 'METHODS', 'fp32_region', 'attention_map', 'match_spatial', 'at_loss', 'n_keep', 'rtk_target',
            'rtk_loss', 'kd_loss', 'ce_loss', 'setting', 'Settings', 'KDSettings', 'ATSettings', 'RTKSettings',
            'register_term', 'register_method', 'LossTerm', 'CETerm', 'KDTerm', 'ATTerm', 'RTKTerm', 'method_terms',
-           'term_settings', 'method_settings', 'method_needs_teacher', 'describe_method', 'DistillLoss',
-           'create_criterion', 'check_stages', 'Distiller', 'num_classes_of', 'create_distiller']
+           'term_settings', 'method_settings', 'method_needs_teacher', 'method_needs_features', 'describe_method',
+           'DistillLoss', 'create_criterion', 'check_stages', 'Distiller', 'num_classes_of', 'create_distiller']
 
 # %% ../nbs/01_losses.ipynb #37e6d3b3
 def fp32_region(x: torch.Tensor):
@@ -197,6 +197,10 @@ def method_settings(method: str, settings: dict | None = None) -> dict:
 def method_needs_teacher(method: str) -> bool:
     "Whether `method` distils from a teacher (needs its logits or features)."
     return any(LOSS_TERMS[t].needs_teacher for t in method_terms(method))
+
+def method_needs_features(method: str) -> bool:
+    "Whether `method` has a feature term (AT, RTK): only then do the distilled `stages` matter."
+    return any(LOSS_TERMS[t].needs_features for t in method_terms(method))
 
 def describe_method(method: str) -> str:
     "One line per setting of `method`: name, default and meaning (what `rtk-nb list methods` prints)."
