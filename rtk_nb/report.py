@@ -350,13 +350,13 @@ def ablation_section(p: dict, out: Path, uri=None, root='.') -> tuple[str, pd.Da
     runs['top_weight'] = ablation_weights(runs, teacher_dir(ds, pr['teacher'], root) / 'model.ckpt', ds, n_img, Path(root) / 'data')
     fn = f"ablation_{ds}_{pr['name']}.png"
     f = ablation_figure(runs, f"{ds}: {pr['teacher']} → {pr['student']}, RTK over keep × τ"); f.savefig(out / fn, dpi=110); plt.close(f)
-    lab = lambda t: t.rename(columns=_tau_label).rename_axis(index='keep', columns='τ')
+    lab = lambda t, fmt: t.map(lambda v: '—' if np.isnan(v) else format(v, fmt)).rename(columns=_tau_label).rename_axis(index='keep \\ τ')
     md = [f"## Ablation over keep × τ: {ds}, {pr['teacher']} → {pr['student']}\n",
           f"RTK runs of the MLflow experiment `{ds}-ablation` ({len(runs)} runs, seeds {sorted(set(runs.seed))}, "
           f"recipe {recipes_used(runs, ds)}). keep = 1, τ = ∞ is AT exactly.\n",
-          f"Mean {RULE} (%) over the seeds:\n", _md(lab(ablation_table(runs)), floatfmt='.2f'), '',
+          f"Mean {RULE} (%) over the seeds:\n", _md(lab(ablation_table(runs), '.2f')), '',
           f"Mean top-channel weight max_j w_j over {n_img} test images and the distilled stages (1/n for τ = ∞):\n",
-          _md(lab(ablation_table(runs, 'top_weight')), floatfmt='.3f'), '', f"![{fn}]({fn})\n"]
+          _md(lab(ablation_table(runs, 'top_weight'), '.3f')), '', f"![{fn}]({fn})\n"]
     return '\n'.join(md), runs, [fn]
 
 # %% ../nbs/05_report.ipynb #554df1d5
