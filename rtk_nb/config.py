@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Optional
 from .checks import ConfigError, check_keys, check_name, check_int, check_number, is_int
 from .models import list_models
-from .losses import METHODS, method_settings, method_needs_teacher
+from .models import stage_names
+from .losses import METHODS, method_settings, method_needs_teacher, method_needs_features, check_stages
 from . import data as rdata
 
 # %% auto #0
@@ -19,11 +20,11 @@ __all__ = ['RECIPES', 'RECIPE_FIELDS', 'fill_from_recipe', 'TrainConfig', 'valid
 # %% ../nbs/03a_config.ipynb #0c115819
 RECIPES: dict[str, dict] = {
     'at': dict(epochs=200, batch_size=128, lr=0.1, momentum=0.9, nesterov=False, weight_decay=5e-4,
-               milestones=[60, 120, 160], gamma=0.2),
+               milestones=[60, 120, 160], gamma=0.2, padding='reflect'),
     'crd': dict(epochs=240, batch_size=64, lr=0.05, momentum=0.9, nesterov=False, weight_decay=5e-4,
-                milestones=[150, 180, 210], gamma=0.1),
+                milestones=[150, 180, 210], gamma=0.1, padding='zero'),
     'quick': dict(epochs=8, batch_size=64, lr=0.05, momentum=0.9, nesterov=False, weight_decay=5e-4,
-                  milestones=[5, 7], gamma=0.2),
+                  milestones=[5, 7], gamma=0.2, padding='zero'),
 }
 RECIPE_FIELDS = tuple(RECIPES['at'])
 
@@ -43,6 +44,7 @@ class TrainConfig:
     teacher_ckpt: Optional[str] = None   # the teacher's model.ckpt (distillation runs)
     seed: int = 0
     loss: dict = field(default_factory=dict)   # the method's settings, e.g. {'keep': 0.5, 'tau': 0.1} for rtk
+    stages: list = field(default_factory=lambda: [1, 2, 3])   # 1-based stages distilled by AT/RTK
     # the recipe: a named one (RECIPES) fills every field below that is left unset (None)
     recipe: str = 'at'
     epochs: Optional[int] = None
@@ -53,6 +55,7 @@ class TrainConfig:
     weight_decay: Optional[float] = None
     milestones: Optional[list] = None
     gamma: Optional[float] = None
+    padding: Optional[str] = None        # crop padding: 'zero' or 'reflect'
     data_root: str = 'data'
     download: bool = False
     out_dir: Optional[str] = None        # default: runs/<dataset>/<run_name>
@@ -69,10 +72,8 @@ class TrainConfig:
         fill_from_recipe(self)
         validate_config(self)
         self.loss = method_settings(self.loss_method, self.loss)   # complete, checked, defaults filled in
-    @property
-    def arch(self) -> str: return self.teacher if self.method == 'teacher' else self.student
-    @property
-    def loss_method(self) -> str: return 'vanilla' if self.method == 'teacher' else self.method
+    arch = property(lambda self: self.teacher if self.method == 'teacher' else self.student, doc="the trained model's architecture")
+    loss_method = property(lambda self: 'vanilla' if self.method == 'teacher' else self.method, doc="the method of the loss")
     @property
     def needs_teacher(self) -> bool: return method_needs_teacher(self.loss_method)
     @property
@@ -104,7 +105,7 @@ def _init_with_suggestions(self, *args, **kwargs):
 TrainConfig.__init__ = _init_with_suggestions
 
 # %% ../nbs/03a_config.ipynb #4bd6ac9e
-_CHOICES = {'amp': ('auto', 'bf16', 'none'), 'channels_last': ('auto', 'on', 'off')}
+_CHOICES = {'amp': ('auto', 'bf16', 'none'), 'channels_last': ('auto', 'on', 'off'), 'padding': rdata.PADDINGS}
 _TYPES = {'str': lambda v: isinstance(v, str), 'int': is_int, 'bool': lambda v: isinstance(v, bool),
           'float': lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
           'list': lambda v: isinstance(v, (list, tuple)), 'dict': lambda v: isinstance(v, dict)}
@@ -135,6 +136,8 @@ def _check_recipe(c: TrainConfig):
     ms = c.milestones
     if not all(is_int(m) and m >= 1 for m in ms) or list(ms) != sorted(set(ms)):
         raise ConfigError(f"milestones={ms!r} must be strictly increasing positive integers (epochs)")
+    n = min(len(stage_names(c.student)), len(stage_names(c.teacher))) if method_needs_features(c.loss_method) else None
+    check_stages(c.stages, n)
 
 def validate_config(c: TrainConfig) -> None:
     "Raise `ConfigError` naming the first invalid field of `c`."
@@ -151,5 +154,6 @@ _HOW = {'device', 'compile', 'track', 'tracking_uri', 'experiment', 'progress', 
 def config_fingerprint(cfg: TrainConfig) -> dict:
     "The fields that define the experiment of `cfg` and that it uses (what a checkpoint must match to be resumed)."
     unused = {'student', 'loss'} if cfg.method == 'teacher' else set() if cfg.needs_teacher else {'teacher'}
+    if not method_needs_features(cfg.loss_method): unused |= {'stages'}   # only AT/RTK terms read it
     # teacher_ckpt is a path: a student's identity is its teacher's content digest (rtk_nb.train.run_fingerprint)
     return {k: v for k, v in cfg.to_dict().items() if k not in _HOW | unused | {'teacher_ckpt'}}

@@ -15,9 +15,9 @@ from tqdm.auto import tqdm
 from .files import atomic_write, file_digest
 
 # %% auto #0
-__all__ = ['DATASETS', 'CINIC_CLASSES', 'DataError', 'RemoteFile', 'DatasetInfo', 'register_dataset', 'list_datasets', 'get_info',
-           'registration_digest', 'prepare', 'load_split', 'svhn_convert', 'augment', 'normalize', 'DeviceLoader',
-           'get_loaders']
+__all__ = ['DATASETS', 'CINIC_CLASSES', 'PADDINGS', 'DataError', 'RemoteFile', 'DatasetInfo', 'register_dataset', 'list_datasets',
+           'get_info', 'registration_digest', 'prepare', 'load_split', 'svhn_convert', 'augment', 'normalize',
+           'DeviceLoader', 'get_loaders']
 
 # %% ../nbs/02_data.ipynb #37b8b2f2
 class DataError(RuntimeError):
@@ -309,9 +309,13 @@ def _register_builtin():
 _register_builtin()
 
 # %% ../nbs/02_data.ipynb #ce944c38
-def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: bool = True) -> torch.Tensor:
-    "Per-sample random crop of B×C×H×W `x` after zero-padding by `pad`, and (if `flip`) horizontal flip with p=½."
+PADDINGS = ('zero', 'reflect')
+
+def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: bool = True,
+            padding: str = 'zero') -> torch.Tensor:
+    "Per-sample random crop of B×C×H×W `x` after padding by `pad` (`padding`: 'zero' or 'reflect'), and (if `flip`) horizontal flip with p=½."
     if x.dim() != 4: raise ValueError(f"augment expects a B×C×H×W batch, got shape {tuple(x.shape)}")
+    if padding not in PADDINGS: raise ValueError(f"padding={padding!r} is unknown; valid: {', '.join(PADDINGS)}")
     B, C, H, W = x.shape
     dev, gdev = x.device, generator.device
     i = torch.randint(0, 2 * pad + 1, (B,), generator=generator, device=gdev).to(dev)    # top offset
@@ -321,7 +325,7 @@ def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: boo
     if flip:
         f = (torch.rand(B, generator=generator, device=gdev) < 0.5).to(dev)
         cols = torch.where(f[:, None], cols.flip(1), cols)
-    xp = F.pad(x, (pad, pad, pad, pad)).permute(0, 2, 3, 1)                              # B×(H+2p)×(W+2p)×C
+    xp = F.pad(x, (pad,) * 4, mode='reflect' if padding == 'reflect' else 'constant').permute(0, 2, 3, 1)  # B×(H+2p)×(W+2p)×C
     b = torch.arange(B, device=dev)[:, None, None]
     return xp[b, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous()
 
@@ -340,15 +344,16 @@ def _epoch_seed(seed: int, epoch: int) -> int:
 class DeviceLoader:
     "Batches `(x float32 normalised B×3×H×W, y int64 B)` from uint8 data held on `device`; shuffled and augmented when `train`."
     def __init__(self, x, y, batch_size: int, train: bool, mean, std, flip: bool = True, seed: int = 0,
-                 device='cpu', drop_last: bool = False, channels_last: bool = False):
+                 device='cpu', drop_last: bool = False, channels_last: bool = False, padding: str = 'zero'):
         x, y = torch.as_tensor(x), torch.as_tensor(y)
+        if padding not in PADDINGS: raise DataError(f"padding={padding!r} is unknown; valid: {', '.join(PADDINGS)}")
         if x.dim() != 4 or x.dtype != torch.uint8: raise DataError(f"DeviceLoader wants uint8 N×C×H×W images, got {x.dtype} {tuple(x.shape)}")
         if y.shape != (len(x),): raise DataError(f"DeviceLoader: {len(x)} images but labels of shape {tuple(y.shape)}")
         if batch_size < 1: raise DataError(f"batch_size must be >= 1, got {batch_size}")
         self.device = torch.device(device)
         self.x, self.y = x.to(self.device), y.to(self.device, torch.int64)
         self.batch_size, self.train, self.flip, self.seed = batch_size, train, flip, seed
-        self.drop_last, self.channels_last = drop_last, channels_last
+        self.drop_last, self.channels_last, self.padding = drop_last, channels_last, padding
         self.mean, self.std = tuple(mean), tuple(std)
         self.epoch = 0
         _epoch_seed(seed, 0)
@@ -381,25 +386,25 @@ class DeviceLoader:
         for k in range(len(self)):
             idx = order[k * bs:(k + 1) * bs]
             xb = self.x[idx]
-            if self.train: xb = augment(xb, g, flip=self.flip)
+            if self.train: xb = augment(xb, g, flip=self.flip, padding=self.padding)
             xb = normalize(xb, self.mean, self.std)
             if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
             yield xb, self.y[idx]
 
     def __repr__(self):
         return (f"DeviceLoader({self.num_samples} samples, batch_size={self.batch_size}, train={self.train}, "
-                f"flip={self.flip}, device={self.device}, epoch={self.epoch})")
+                f"flip={self.flip}, padding={self.padding!r}, device={self.device}, epoch={self.epoch})")
 
 # %% ../nbs/02_data.ipynb #32915e6f
 def get_loaders(name: str, batch_size: int = 128, root='data', device='cpu', seed: int = 0, download: bool = False,
-                channels_last: bool = False, eval_split: str = 'test',
-                eval_batch_size: int | None = None) -> tuple[DeviceLoader, DeviceLoader, DatasetInfo]:
-    "`(train loader, eval loader, info)` for dataset `name`, its data held on `device`."
+                channels_last: bool = False, eval_split: str = 'test', eval_batch_size: int | None = None,
+                padding: str = 'zero') -> tuple[DeviceLoader, DeviceLoader, DatasetInfo]:
+    "`(train loader, eval loader, info)` for dataset `name`, its data held on `device`; `padding` of the train crops: 'zero' or 'reflect'."
     info = get_info(name)
     if eval_split not in info.splits:
         raise DataError(f"dataset '{name}' has no split {eval_split!r} to evaluate on; valid splits: {', '.join(info.splits)}")
     xtr, ytr = load_split(name, 'train', root, download)
     xev, yev = load_split(name, eval_split, root, download)
-    kw = dict(mean=info.mean, std=info.std, flip=info.flip, seed=seed, device=device, channels_last=channels_last)
+    kw = dict(mean=info.mean, std=info.std, flip=info.flip, seed=seed, device=device, channels_last=channels_last, padding=padding)
     return (DeviceLoader(xtr, ytr, batch_size, train=True, **kw),
             DeviceLoader(xev, yev, eval_batch_size or batch_size, train=False, **kw), info)

@@ -17,8 +17,8 @@ from .checks import ConfigError, check_keys, check_name, check_number
 __all__ = ['LOSS_TERMS', 'METHODS', 'fp32_region', 'attention_map', 'match_spatial', 'at_loss', 'n_keep', 'rtk_target',
            'rtk_loss', 'kd_loss', 'ce_loss', 'setting', 'Settings', 'KDSettings', 'ATSettings', 'RTKSettings',
            'register_term', 'register_method', 'LossTerm', 'CETerm', 'KDTerm', 'ATTerm', 'RTKTerm', 'method_terms',
-           'term_settings', 'method_settings', 'method_needs_teacher', 'describe_method', 'DistillLoss',
-           'create_criterion', 'Distiller', 'num_classes_of', 'create_distiller']
+           'term_settings', 'method_settings', 'method_needs_teacher', 'method_needs_features', 'describe_method',
+           'DistillLoss', 'create_criterion', 'check_stages', 'Distiller', 'num_classes_of', 'create_distiller']
 
 # %% ../nbs/01_losses.ipynb #37e6d3b3
 def fp32_region(x: torch.Tensor):
@@ -198,6 +198,10 @@ def method_needs_teacher(method: str) -> bool:
     "Whether `method` distils from a teacher (needs its logits or features)."
     return any(LOSS_TERMS[t].needs_teacher for t in method_terms(method))
 
+def method_needs_features(method: str) -> bool:
+    "Whether `method` has a feature term (AT, RTK): only then do the distilled `stages` matter."
+    return any(LOSS_TERMS[t].needs_features for t in method_terms(method))
+
 def describe_method(method: str) -> str:
     "One line per setting of `method`: name, default and meaning (what `rtk-nb list methods` prints)."
     fs = [f for cls in _settings_classes(method) for f in fields(cls)]
@@ -239,10 +243,20 @@ def _layers(model, layers, who):
                          f"zoo models declare theirs, {type(model).__name__} does not")
     return list(layers)
 
+def check_stages(stages, n_layers: int | None = None) -> list[int]:
+    "`stages` as a list of 1-based stage indices: non-empty, distinct, increasing integers >= 1 (and <= `n_layers` when given)."
+    ok = isinstance(stages, (list, tuple)) and len(stages) > 0 and all(isinstance(i, int) and not isinstance(i, bool) for i in stages)
+    if not ok or list(stages) != sorted(set(stages)) or stages[0] < 1:
+        raise ConfigError(f"stages={stages!r} must be a non-empty list of distinct, increasing integers >= 1 (1 = the first stage)")
+    if n_layers is not None and stages[-1] > n_layers:
+        raise ConfigError(f"stages={list(stages)!r}: the models have {n_layers} feature layers, so stages run from 1 to {n_layers}")
+    return list(stages)
+
 class Distiller(nn.Module):
     "Student + frozen teacher + criterion; `forward(x, y)` → `(student_logits, dict of named losses)`."
     def __init__(self, student: nn.Module, criterion: DistillLoss, teacher: nn.Module | None = None,
-                 student_layers: Sequence[str] | None = None, teacher_layers: Sequence[str] | None = None):
+                 student_layers: Sequence[str] | None = None, teacher_layers: Sequence[str] | None = None,
+                 stages: Sequence[int] | None = None):
         super().__init__()
         if criterion.needs_teacher and teacher is None:
             raise ValueError(f"method {criterion.method!r} needs a teacher")
@@ -254,6 +268,9 @@ class Distiller(nn.Module):
         if criterion.needs_features:
             sl, tl = _layers(student, student_layers, 'student'), _layers(teacher, teacher_layers, 'teacher')
             if len(sl) != len(tl): raise ValueError(f"student layers {sl} and teacher layers {tl} differ in number")
+            if stages is not None:
+                st = check_stages(stages, len(sl))
+                sl, tl = [sl[i - 1] for i in st], [tl[i - 1] for i in st]
             self.s_hooks, self.t_hooks = FeatureHooks(student, sl), FeatureHooks(teacher, tl)
 
     def train(self, mode: bool = True):
@@ -283,7 +300,7 @@ def num_classes_of(model: nn.Module) -> int | None:
     return linears[-1].out_features if linears else None
 
 def create_distiller(method: str, student: nn.Module, teacher: nn.Module | None = None,
-                     student_layers=None, teacher_layers=None, **settings) -> Distiller:
+                     student_layers=None, teacher_layers=None, stages=None, **settings) -> Distiller:
     """A `Distiller` for `method`: `create_distiller('rtk', student, teacher, keep=0.5, tau=0.1)`.
 
     Methods and their settings (keyword arguments; defaults in brackets):
@@ -295,7 +312,8 @@ def create_distiller(method: str, student: nn.Module, teacher: nn.Module | None 
       as representative keys, `tau` [0.1] softmax temperature of their weights (`inf`: equal weights).
     - `at+kd`, `rtk+kd`: KD plus AT or RTK, with the settings of both.
 
-    `student_layers`/`teacher_layers` name the modules whose outputs are distilled (zoo models declare theirs).
+    `student_layers`/`teacher_layers` name the modules whose outputs are distilled (zoo models declare theirs);
+    `stages` (1-based, e.g. `[3]`) keeps only those of them for the feature terms (default: all).
     `describe_method(m)` lists any registered method's settings. The teacher is frozen and kept in eval mode.
     """
     criterion = create_criterion(method, **settings)
@@ -304,4 +322,4 @@ def create_distiller(method: str, student: nn.Module, teacher: nn.Module | None 
         if ns is not None and nt is not None and ns != nt:
             raise ValueError(f"the teacher has {nt} classes and the student {ns}: method {method!r} needs both trained on the "
                              "same labels. Build the student with the teacher's num_classes (or use a teacher of this dataset).")
-    return Distiller(student, criterion, teacher, student_layers, teacher_layers)
+    return Distiller(student, criterion, teacher, student_layers, teacher_layers, stages)

@@ -11,33 +11,58 @@ import pandas as pd
 import torch
 import matplotlib.pyplot as plt
 from .models import create_model
-from .losses import METHODS, attention_map, rtk_target, match_spatial, method_needs_teacher
+from .losses import METHODS, attention_map, rtk_target, match_spatial, method_needs_teacher, check_stages
 from .models import FeatureHooks
 from .checkpoint import load_checkpoint
 from .tracking import tracking_uri
 from . import data as rdata
 
 # %% auto #0
-__all__ = ['KEY', 'RULE', 'collect_runs', 'cell', 'pair_runs', 'results_table', 'metric_histories', 'plot_history', 'plot_curves',
-           'attention_figure', 'build_report']
+__all__ = ['KEY', 'RULE', 'PUBLISHED_RULE', 'COLUMNS', 'SOURCES', 'PUB_METHODS', 'PUBLISHED', 'OURS_LAST', 'OURS_BEST',
+           'PUB_COLUMNS', 'param_float', 'best_accuracy', 'collect_runs', 'cell', 'pair_runs', 'results_table',
+           'metric_histories', 'plot_history', 'plot_curves', 'attention_figure', 'published_row', 'published_pairs',
+           'recipe_caveat', 'published_table', 'published_figure', 'ablation_table', 'top_channel_weight',
+           'ablation_weights', 'ablation_figure', 'recipes_used', 'published_section', 'ablation_runs',
+           'ablation_section', 'build_report']
 
 # %% ../nbs/05_report.ipynb #a1b61924
 KEY = ['dataset', 'method', 'teacher', 'student', 'seed']
 RULE = 'last-epoch test accuracy'
+PUBLISHED_RULE = "best-epoch test accuracy (the published papers' rule)"
+COLUMNS = KEY + ['test_acc', 'best_acc', 'recipe', 'keep', 'tau', 'out_dir', 'run_id', 'start_time']
 
-def collect_runs(datasets, uri: str | None = None) -> pd.DataFrame:
-    "One row per (dataset, method, teacher, student, seed): the latest FINISHED MLflow run, with its final `test_acc`."
+def param_float(params: dict, k: str) -> float:
+    "MLflow param `k` as a float (`'inf'` included); NaN where it is absent or not a number."
+    try: return float(params[k])
+    except (KeyError, TypeError, ValueError): return float('nan')
+
+def best_accuracy(client, run_id: str, key: str = 'test_acc') -> float:
+    "The largest value of metric `key` over a run's epochs (its MLflow history); NaN without history."
+    h = [m.value for m in client.get_metric_history(run_id, key)]
+    return max(h) if h else float('nan')
+
+def _row(r) -> dict:
+    tags, prm = r.data.tags, r.data.params
+    return {**{k: tags.get(k, '') for k in KEY}, 'test_acc': r.data.metrics.get('test_acc'),
+            'recipe': tags.get('recipe') or prm.get('recipe', ''),       # runs from before the tag: the param
+            'keep': param_float(prm, 'loss.keep'), 'tau': param_float(prm, 'loss.tau'),
+            'out_dir': tags.get('out_dir', ''), 'run_id': r.info.run_id, 'start_time': r.info.start_time}
+
+def collect_runs(experiments, uri: str | None = None, key=KEY) -> pd.DataFrame:
+    """One row per `key` over the MLflow experiments named `experiments` (the datasets' names): the latest FINISHED run,
+    with its last-epoch `test_acc`, best-epoch `best_acc`, `recipe`, RTK's `keep`/`tau` (NaN elsewhere) and `out_dir`."""
     import mlflow
     client = mlflow.MlflowClient(uri or tracking_uri())
-    exps = [e.experiment_id for d in datasets if (e := client.get_experiment_by_name(d)) is not None]
+    exps = [e.experiment_id for d in experiments if (e := client.get_experiment_by_name(d)) is not None]
     runs = client.search_runs(exps, filter_string="attributes.status = 'FINISHED'", max_results=50000,
                               order_by=['attributes.start_time DESC']) if exps else []
-    df = pd.DataFrame([{**{k: r.data.tags.get(k, '') for k in KEY}, 'test_acc': r.data.metrics.get('test_acc'),
-                        'run_id': r.info.run_id, 'start_time': r.info.start_time} for r in runs],
-                      columns=KEY + ['test_acc', 'run_id', 'start_time'])
+    df = pd.DataFrame([_row(r) for r in runs], columns=[c for c in COLUMNS if c != 'best_acc'])
     df['seed'] = df['seed'].astype(int)
-    return df.drop_duplicates(KEY, keep='first').reset_index(drop=True)
+    df = df.drop_duplicates(list(key), keep='first').reset_index(drop=True)
+    df.insert(COLUMNS.index('best_acc'), 'best_acc', [best_accuracy(client, r) for r in df.run_id])
+    return df.astype({'test_acc': float, 'best_acc': float})
 
+# %% ../nbs/05_report.ipynb #766afa5c
 def cell(acc: pd.Series, label: str = '') -> str:
     "`mean ± std (n=k: s0 s1 …)` of accuracies `acc` indexed by seed; `label` goes before the seeds (e.g. 'paired')."
     acc = acc.dropna().sort_index()
@@ -136,9 +161,207 @@ def attention_figure(teacher_ckpt, student_ckpt, dataset: str, n_images: int = 4
     fig.tight_layout()
     return fig
 
+# %% ../nbs/05_report.ipynb #03548a11
+SOURCES = {
+    'AT': dict(recipe='at', cite="Zagoruyko & Komodakis, ICLR 2017 (arXiv 1612.03928), Table 1 (CIFAR-10, error → accuracy)"),
+    'CRD': dict(recipe='crd', cite="Tian, Krishnan & Isola, ICLR 2020 (CRD), RepDistiller README (CIFAR-100)"),
+}
+PUB_METHODS = ('teacher', 'vanilla', 'kd', 'at')
+_nan = float('nan')
+PUBLISHED = pd.DataFrame([
+    # dataset,  teacher_arch, student_arch, source, accuracy % of: teacher, vanilla (student alone), kd, at
+    ('cifar10', 'wrn_16_2', 'wrn_16_1', 'AT', 93.69, 91.23, _nan, 92.07),
+    ('cifar10', 'wrn_40_1', 'wrn_16_1', 'AT', 93.42, 91.23, 91.61, 91.75),
+    ('cifar10', 'wrn_40_2', 'wrn_16_2', 'AT', 94.77, 93.69, 93.92, 94.15),
+    ('cifar100', 'wrn_40_2', 'wrn_16_2', 'CRD', 75.61, 73.26, 74.92, 74.08),
+    ('cifar100', 'wrn_40_2', 'wrn_40_1', 'CRD', 75.61, 71.98, 73.54, 72.77),
+    ('cifar100', 'resnet56', 'resnet20', 'CRD', 72.34, 69.06, 70.66, 70.55),
+    ('cifar100', 'resnet110', 'resnet20', 'CRD', 74.31, 69.06, 70.67, 70.22),
+    ('cifar100', 'resnet110', 'resnet32', 'CRD', 74.31, 71.14, 73.08, 72.31),
+], columns=['dataset', 'teacher_arch', 'student_arch', 'source', *PUB_METHODS])   # a flat frame: looked up by published_row
+
+# %% ../nbs/05_report.ipynb #fe0e9977
+OURS_LAST, OURS_BEST = f"ours: {RULE}", f"ours: {PUBLISHED_RULE}"
+PUB_COLUMNS = ['dataset', 'teacher → student', 'method', OURS_LAST, OURS_BEST, 'published', 'best − published',
+               'source', 'our recipe', 'caveat']
+
+def published_row(dataset: str, pair: dict):
+    "The `PUBLISHED` row of (dataset, pair), or None."
+    hit = PUBLISHED[(PUBLISHED.dataset == dataset) & (PUBLISHED.teacher_arch == pair['teacher']) & (PUBLISHED.student_arch == pair['student'])]
+    return hit.iloc[0] if len(hit) else None
+
+def published_pairs(p: dict, dataset: str) -> list[dict]:
+    "The pairs of `p` that have published figures on `dataset`; all of them when `dataset` has none at all."
+    has = [pr for pr in p['pairs'] if published_row(dataset, pr) is not None]
+    return has if has or dataset in set(PUBLISHED.dataset) else list(p['pairs'])
+
+def recipe_caveat(ours: list[str], source: str) -> str:
+    "The caveat when our runs' recipes are not the published source's ('' when they are, or nothing is compared)."
+    want = SOURCES[source]['recipe'] if source else None
+    if not want or not ours or ours == [want]: return ''
+    return f"recipe differs: ours {', '.join(ours)}, {source}'s {want} — not a like-for-like comparison"
+
+def published_table(runs: pd.DataFrame, p: dict) -> pd.DataFrame:
+    "Our runs (last- and best-epoch) beside the published figures, per dataset × pair × method of `PUB_METHODS`."
+    rows = []
+    for ds in p['datasets']:
+        for pr in published_pairs(p, ds):
+            pub, s = published_row(ds, pr), pair_runs(runs, p, ds, pr)
+            src = '' if pub is None else pub['source']
+            for m in PUB_METHODS:
+                r = s[s.method == m].set_index('seed')
+                val = _nan if pub is None else float(pub[m])
+                ours = sorted(set(r.recipe) - {''})
+                best = r.best_acc.dropna()
+                rows.append({'dataset': ds, 'teacher → student': f"{pr['teacher']} → {pr['student']}", 'method': m,
+                             OURS_LAST: cell(r.test_acc), OURS_BEST: cell(r.best_acc),
+                             'published': '' if np.isnan(val) else f"{val:.2f}",
+                             'best − published': '' if np.isnan(val) or best.empty else f"{best.mean() - val:+.2f}",
+                             'source': src, 'our recipe': ', '.join(ours) or '—',
+                             'caveat': recipe_caveat(ours, src) if not np.isnan(val) else ''})
+    return pd.DataFrame(rows, columns=PUB_COLUMNS)
+
+# %% ../nbs/05_report.ipynb #39019ee5
+def published_figure(runs: pd.DataFrame, p: dict, dataset: str, pair: dict):
+    "Per method: our best-epoch test accuracy, mean ± std over the runs `pair_runs` selects, and the published value (★)."
+    s, pub = pair_runs(runs, p, dataset, pair), published_row(dataset, pair)
+    methods = list(dict.fromkeys(['teacher', *PUB_METHODS[1:], *p['methods']]))
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    seen = set()
+    def once(label): return None if label in seen or seen.add(label) else label     # one legend entry each
+    for i, m in enumerate(methods):
+        a = s.loc[s.method == m, 'best_acc'].dropna()
+        if len(a): ax.errorbar(i, a.mean(), yerr=a.std(ddof=1) if len(a) > 1 else 0, fmt='o', color='C0', capsize=4,
+                               label=once('ours (mean ± std)'))
+        val = _nan if pub is None or m not in PUB_METHODS else float(pub[m])
+        if not np.isnan(val): ax.scatter(i, val, marker='*', s=160, color='C3', zorder=3, label=once(f"published ({pub['source']})"))
+    ax.set_xticks(range(len(methods)), methods); ax.set_ylabel(f"{PUBLISHED_RULE.split(' (')[0]} (%)"); ax.grid(alpha=.3)
+    if ax.get_legend_handles_labels()[1]: ax.legend(fontsize=8)
+    ax.set_title(f"{dataset}: {pair['teacher']} → {pair['student']}\nours: {PUBLISHED_RULE}"
+                 + ('' if pub is not None else ' (no published figures)'), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/05_report.ipynb #3006ba5d
+def ablation_table(runs: pd.DataFrame, value: str = 'test_acc') -> pd.DataFrame:
+    "Mean of `value` over the runs (seeds) of each (keep, tau): index keep, columns tau, both sorted (τ = ∞ last)."
+    r = runs.dropna(subset=['keep', 'tau'])
+    return r.groupby(['keep', 'tau'])[value].mean().unstack('tau').sort_index().sort_index(axis=1)
+
+def top_channel_weight(student, teacher, x, keep: float, tau: float, p: float = 2, stages=None) -> float:
+    "Mean over the images `x` and the 1-based `stages` (default: all) of the largest RTK weight w_j, from `rtk_target`; models put in eval mode."
+    n = len(student.feature_layers)
+    st = check_stages(list(stages) if stages is not None else list(range(1, n + 1)), n)
+    sl, tl = [student.feature_layers[i - 1] for i in st], [teacher.feature_layers[i - 1] for i in st]
+    with FeatureHooks(student, sl) as hs, FeatureHooks(teacher, tl) as ht, torch.no_grad():
+        student.eval()(x); teacher.eval()(x)
+        tops = [rtk_target(fs, ft, p, float(keep), float(tau))[2].max(1).values.mean().item()
+                for fs, ft in zip(hs.features, ht.features)]
+    return float(np.mean(tops))
+
+def ablation_weights(runs: pd.DataFrame, teacher_ckpt, dataset: str, n_images: int = 16, root='data') -> pd.Series:
+    "`top_channel_weight` of each run (its `<out_dir>/model.ckpt`, keep, tau, p and stages) on the first `n_images` test images; NaN without checkpoint."
+    out = pd.Series(_nan, index=runs.index, dtype=float)
+    if not Path(teacher_ckpt).exists(): return out
+    info = rdata.get_info(dataset)
+    t, _ = _load(teacher_ckpt, info.num_classes)
+    x = rdata.normalize(rdata.load_split(dataset, 'test', root=root)[0][:n_images], info.mean, info.std)
+    for i, r in runs.iterrows():
+        ck = Path(r.out_dir) / 'model.ckpt' if r.out_dir else None
+        if ck is None or not ck.exists(): continue
+        s, sck = _load(ck, info.num_classes)
+        cfg = sck.get('config', {})
+        out[i] = top_channel_weight(s, t, x, r.keep, r.tau, cfg.get('loss', {}).get('p', 2), cfg.get('stages'))
+    return out
+
+# %% ../nbs/05_report.ipynb #14190607
+def _tau_label(t) -> str: return '∞' if np.isinf(t) else f"{t:g}"
+
+def _heatmap(ax, tab: pd.DataFrame, title: str, fmt: str, cmap: str):
+    "One annotated keep × τ heatmap; the AT cell (keep=1, τ=∞) outlined."
+    im = ax.imshow(tab.values.astype(float), cmap=cmap, aspect='auto')
+    ax.set_xticks(range(tab.shape[1]), [_tau_label(t) for t in tab.columns]); ax.set_yticks(range(tab.shape[0]), [f"{k:g}" for k in tab.index])
+    ax.set_xlabel('τ'); ax.set_ylabel('keep'); ax.set_title(title, fontsize=9)
+    for (i, j), v in np.ndenumerate(tab.values.astype(float)):
+        ax.text(j, i, '—' if np.isnan(v) else format(v, fmt), ha='center', va='center', fontsize=8,
+                color='w' if not np.isnan(v) and v < np.nanmean(tab.values.astype(float)) else 'k')
+    if 1.0 in tab.index and np.inf in tab.columns:
+        i, j = list(tab.index).index(1.0), list(tab.columns).index(np.inf)
+        ax.add_patch(plt.Rectangle((j - .5, i - .5), 1, 1, fill=False, ec='red', lw=2.5))
+        ax.text(j, i + .42, 'AT', ha='center', va='bottom', color='red', fontsize=7, fontweight='bold')
+    ax.figure.colorbar(im, ax=ax, fraction=.046)
+
+def ablation_figure(runs: pd.DataFrame, title: str = ''):
+    "Side by side: mean last-epoch test accuracy and mean top-channel weight (column `top_weight`) over keep × τ."
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    _heatmap(axes[0], ablation_table(runs), f"test accuracy (%): mean {RULE}", '.2f', 'viridis')
+    w = runs if 'top_weight' in runs else runs.assign(top_weight=_nan)
+    _heatmap(axes[1], ablation_table(w, 'top_weight'), 'mean top-channel weight max_j w_j', '.3f', 'magma')
+    fig.suptitle(title, fontsize=10); fig.tight_layout()
+    return fig
+
+# %% ../nbs/05_report.ipynb #6fa489b0
+def _md(df: pd.DataFrame, **kw) -> str: return df.to_markdown(disable_numparse=True, **kw)
+def _records(df: pd.DataFrame) -> list[dict]:
+    "JSON-ready rows: NaN → None, ∞ → 'inf'."
+    return df.replace({np.inf: 'inf'}).astype(object).where(df.notna(), None).to_dict(orient='records')
+
+def recipes_used(runs: pd.DataFrame, dataset: str) -> str:
+    "The recipes of `dataset`'s runs, with how many runs each, e.g. '`at` (12 runs)'."
+    n = runs.loc[runs.dataset == dataset, 'recipe'].replace('', '?').value_counts().sort_index()
+    return ', '.join(f"`{r}` ({c} run{'s' if c > 1 else ''})" for r, c in n.items()) or 'no runs yet'
+
+def published_section(runs: pd.DataFrame, p: dict, out: Path) -> tuple[str, pd.DataFrame, list[str]]:
+    "The markdown of the published-numbers section, its table, and the figures it wrote."
+    tab, figs = published_table(runs, p), []
+    md = ["## Against the published numbers\n",
+          f"Two selection rules, each labelled. Every claim of this report uses the **{RULE}**. The published numbers "
+          f"follow the **{PUBLISHED_RULE}** (selected on the test set, which biases them upwards), so our runs are shown "
+          f"under both and *best − published* compares best epoch with best epoch. A caveat marks the rows whose runs "
+          f"followed another recipe than the source's.\n",
+          *[f"- {k}: {v['cite']}; recipe `{v['recipe']}`." for k, v in SOURCES.items()], '']
+    for ds in p['datasets']:
+        t = tab[tab.dataset == ds].drop(columns='dataset')
+        md += [f"### {ds}\n", f"Recipe of this dataset's runs: {recipes_used(runs, ds)}."
+               + ('' if (t.published != '').any() else ' No published figures for this dataset.') + '\n']
+        if len(t): md += [_md(t, index=False), '']
+        for pr in published_pairs(p, ds):
+            f = published_figure(runs, p, ds, pr); fn = f"published_{ds}_{pr['name']}.png"
+            f.savefig(out / fn, dpi=110); plt.close(f); figs.append(fn); md.append(f"![{fn}]({fn})\n")
+    return '\n'.join(md), tab, figs
+
+# %% ../nbs/05_report.ipynb #fdc8d917
+def ablation_runs(p: dict, uri=None) -> tuple[pd.DataFrame, dict]:
+    "The RTK runs of `p['ablation']` (experiment `<dataset>-ablation`, its pair, `p['seeds']`, its keep and tau values) and the pair."
+    a = p['ablation']
+    pr = next((x for x in p['pairs'] if x['name'] == a['pair']), None)
+    if pr is None: raise ValueError(f"ablation pair {a['pair']!r} is not one of the pairs {[x['name'] for x in p['pairs']]}")
+    runs = collect_runs([f"{a['dataset']}-ablation"], uri, key=KEY + ['keep', 'tau'])
+    keep, tau = [float(k) for k in a['keep']], [float(t) for t in a['tau']]
+    sel = ((runs.dataset == a['dataset']) & (runs.method == 'rtk') & (runs.teacher == pr['teacher']) & (runs.student == pr['student'])
+           & runs.seed.isin(p['seeds']) & runs.keep.isin(keep) & runs.tau.isin(tau))
+    return runs[sel].reset_index(drop=True), pr
+
+def ablation_section(p: dict, out: Path, uri=None, root='.') -> tuple[str, pd.DataFrame, list[str]]:
+    "The markdown of the ablation section, its runs (with `top_weight`), and the figure it wrote."
+    from rtk_nb.pipeline import teacher_dir
+    ds, n_img = p['ablation']['dataset'], p.get('report', {}).get('ablation_images', 16)
+    runs, pr = ablation_runs(p, uri)
+    runs['top_weight'] = ablation_weights(runs, teacher_dir(ds, pr['teacher'], root) / 'model.ckpt', ds, n_img, Path(root) / 'data')
+    fn = f"ablation_{ds}_{pr['name']}.png"
+    f = ablation_figure(runs, f"{ds}: {pr['teacher']} → {pr['student']}, RTK over keep × τ"); f.savefig(out / fn, dpi=110); plt.close(f)
+    lab = lambda t, fmt: t.map(lambda v: '—' if np.isnan(v) else format(v, fmt)).rename(columns=_tau_label).rename_axis(index='keep \\ τ')
+    md = [f"## Ablation over keep × τ: {ds}, {pr['teacher']} → {pr['student']}\n",
+          f"RTK runs of the MLflow experiment `{ds}-ablation` ({len(runs)} runs, seeds {sorted(set(runs.seed))}, "
+          f"recipe {recipes_used(runs, ds)}). keep = 1, τ = ∞ is AT exactly.\n",
+          f"Mean {RULE} (%) over the seeds:\n", _md(lab(ablation_table(runs), '.2f')), '',
+          f"Mean top-channel weight max_j w_j over {n_img} test images and the distilled stages (1/n for τ = ∞):\n",
+          _md(lab(ablation_table(runs, 'top_weight'), '.3f')), '', f"![{fn}]({fn})\n"]
+    return '\n'.join(md), runs, [fn]
+
 # %% ../nbs/05_report.ipynb #554df1d5
 def build_report(p: dict, out_dir='results/report', uri: str | None = None, root='.') -> dict:
-    "Write `results.md`, `results.csv`, `summary.json` and the PNG figures to `out_dir`; return what was written."
+    "Write `results.md`, `results.csv`, `published.csv`, `summary.json` and the PNG figures to `out_dir`; return what was written."
     from rtk_nb.pipeline import teacher_dir, student_dir
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     runs = collect_runs(p['datasets'], uri)
@@ -147,7 +370,6 @@ def build_report(p: dict, out_dir='results/report', uri: str | None = None, root
     rule = (f"Accuracy of a run = its {RULE} (no model selection on the test set). A method cell is the mean ± sample std "
             f"over the runs of the seeds it lists (n = how many); the teacher is the one run of teacher_seed "
             f"{p.get('teacher_seed', 0)}; RTK − AT is the mean ± std of the per-seed differences over the seeds both ran.")
-    (out / 'results.md').write_text(f"# Results\n\n{rule}\n\n" + tab.to_markdown(index=False, disable_numparse=True) + "\n")
     figs = []
     for ds in p['datasets']:
         for pr in p['pairs']:
@@ -158,7 +380,19 @@ def build_report(p: dict, out_dir='results/report', uri: str | None = None, root
             if 'rtk' in p['methods'] and tck.exists() and sck.exists():
                 f = attention_figure(tck, sck, ds, p.get('report', {}).get('attention_images', 4), root=Path(root) / 'data')
                 fn = out / f"attention_{ds}_{pr['name']}.png"; f.savefig(fn, dpi=110); plt.close(f); figs.append(fn.name)
-    summary = {'n_runs': int(len(runs)), 'rule': rule, 'selection_rule': RULE, 'figures': figs,
-               'table': tab.to_dict(orient='records')}
-    (out / 'summary.json').write_text(json.dumps(summary, indent=2, ensure_ascii=False) + '\n')
-    return {'table': tab, 'runs': runs, 'figures': [out / f for f in figs], 'summary': summary}
+    recipes = {ds: recipes_used(runs, ds) for ds in p['datasets']}
+    pub_md, pub, pub_figs = published_section(runs, p, out)
+    pub.assign(selection_rules=f"{RULE} | {PUBLISHED_RULE}").to_csv(out / 'published.csv', index=False)
+    ab_md, ab = '', None
+    if 'ablation' in p:
+        ab_md, ab, ab_figs = ablation_section(p, out, uri, root); pub_figs += ab_figs
+    figs += pub_figs
+    (out / 'results.md').write_text(f"# Results\n\n{rule}\n\n" + tab.to_markdown(index=False, disable_numparse=True) + "\n\n"
+                                    + '\n'.join(f"- recipe of {ds}: {r}" for ds, r in recipes.items()) + "\n\n" + pub_md
+                                    + ('\n' + ab_md if ab_md else ''))
+    summary = {'n_runs': int(len(runs)), 'rule': rule, 'selection_rule': RULE, 'published_rule': PUBLISHED_RULE,
+               'recipes': recipes, 'figures': figs, 'table': tab.to_dict(orient='records'),
+               'published': pub.to_dict(orient='records'),
+               **({'ablation': _records(ab.drop(columns=['start_time']))} if ab is not None else {})}
+    (out / 'summary.json').write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + '\n')
+    return {'table': tab, 'runs': runs, 'figures': [out / f for f in figs], 'summary': summary, 'published': pub, 'ablation': ab}

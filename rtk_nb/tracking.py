@@ -129,7 +129,7 @@ def run_tags(cfg) -> dict:
     "MLflow tags of the run of `cfg` (a `TrainConfig`)."
     commit = git_commit() or 'unknown'
     tags = {'dataset': cfg.dataset, 'method': cfg.method, 'teacher': cfg.teacher if cfg.method == 'teacher' or cfg.needs_teacher else '',
-            'student': cfg.student if cfg.method != 'teacher' else '', 'arch': cfg.arch, 'seed': str(cfg.seed),
+            'student': cfg.student if cfg.method != 'teacher' else '', 'arch': cfg.arch, 'seed': str(cfg.seed), 'recipe': cfg.recipe,
             'git_commit': commit, 'out_dir': str(cfg.output_dir.resolve()),
             **{k: os.environ[k] for k in ('DVC_STAGE', 'DVC_EXP_NAME') if os.environ.get(k)}}
     if commit != 'unknown': tags['mlflow.source.git.commit'] = commit

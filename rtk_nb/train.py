@@ -68,7 +68,7 @@ def build_step(cfg: TrainConfig, dev: torch.device, num_classes: int, teacher: n
     if use_channels_last(cfg, dev):
         model = model.to(memory_format=torch.channels_last)
         if teacher is not None: teacher = teacher.to(memory_format=torch.channels_last)
-    distiller = create_distiller(cfg.loss_method, model, teacher, **cfg.loss)
+    distiller = create_distiller(cfg.loss_method, model, teacher, stages=cfg.stages, **cfg.loss)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
                           weight_decay=cfg.weight_decay, **({'fused': True} if dev.type == 'cuda' else {'foreach': True}))
     return model, distiller, opt
@@ -181,7 +181,7 @@ def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dic
     teacher = load_teacher(cfg, info.num_classes, dev) if cfg.needs_teacher else None
     fp = run_fingerprint(cfg)
     train_dl, test_dl, _ = rdata.get_loaders(cfg.dataset, cfg.batch_size, root=cfg.data_root, device=dev, seed=cfg.seed,
-                                             download=cfg.download, channels_last=use_channels_last(cfg, dev))
+                                             download=cfg.download, channels_last=use_channels_last(cfg, dev), padding=cfg.padding)
     state = resumable_state(out, fp)                                  # every check has passed: only now is anything moved
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True     # fixed batch shapes: let cuDNN pick its kernels
     model, distiller, opt = build_step(cfg, dev, info.num_classes, teacher)
