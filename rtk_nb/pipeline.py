@@ -72,7 +72,7 @@ TOP_KEYS = ('plugins', 'datasets', 'recipes', 'teachers', 'pairs', 'methods', 's
             'ablation', 'report')
 OPTIONAL_KEYS = ('plugins',)
 STAGE_KEYS = ('dataset', 'recipe', 'method', 'student', 'teacher', 'teacher_ckpt', 'seed', 'out_dir', 'loss', 'experiment')  # set per stage
-REPORT_KEYS = ('attention_images',)
+REPORT_KEYS = ('attention_images', 'ablation_images')
 
 def _names(v, where, valid) -> list:
     "A non-empty list of distinct registered names."
@@ -167,7 +167,8 @@ def validate_params(p: dict, where: str = 'params.yaml', root='.') -> dict:
     rep = p['report']
     if not isinstance(rep, dict): raise ConfigError(f"{where}: report must be a mapping")
     check_keys(rep, REPORT_KEYS, f"{where}: report")
-    if 'attention_images' in rep: check_int(f"{where}: report.attention_images", rep['attention_images'], lo=1)
+    for k in REPORT_KEYS:
+        if k in rep: check_int(f"{where}: report.{k}", rep[k], lo=1)
     return p
 
 def load_params(path='params.yaml') -> dict:

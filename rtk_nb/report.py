@@ -332,10 +332,9 @@ def published_section(runs: pd.DataFrame, p: dict, out: Path) -> tuple[str, pd.D
 
 # %% ../nbs/05_report.ipynb #fdc8d917
 def ablation_runs(p: dict, uri=None) -> tuple[pd.DataFrame, dict]:
-    "The RTK runs of `p['ablation']` (experiment `<dataset>-ablation`, its pair, `p['seeds']`, its keep and tau values) and the pair."
+    "The RTK runs of `p['ablation']` (experiment `<dataset>-ablation`, its teacher → student, `p['seeds']`, its keep and tau values) and the pair."
     a = p['ablation']
-    pr = next((x for x in p['pairs'] if x['name'] == a['pair']), None)
-    if pr is None: raise ValueError(f"ablation pair {a['pair']!r} is not one of the pairs {[x['name'] for x in p['pairs']]}")
+    pr = {'name': f"{a['teacher']}-{a['student']}", 'teacher': a['teacher'], 'student': a['student']}
     runs = collect_runs([f"{a['dataset']}-ablation"], uri, key=KEY + ['keep', 'tau'])
     keep, tau = [float(k) for k in a['keep']], [float(t) for t in a['tau']]
     sel = ((runs.dataset == a['dataset']) & (runs.method == 'rtk') & (runs.teacher == pr['teacher']) & (runs.student == pr['student'])
