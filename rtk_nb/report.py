@@ -22,8 +22,8 @@ __all__ = ['KEY', 'RULE', 'PUBLISHED_RULE', 'COLUMNS', 'SOURCES', 'PUB_METHODS',
            'PUB_COLUMNS', 'param_float', 'best_accuracy', 'collect_runs', 'cell', 'pair_runs', 'results_table',
            'metric_histories', 'plot_history', 'plot_curves', 'attention_figure', 'published_row', 'published_pairs',
            'recipe_caveat', 'published_table', 'published_figure', 'ablation_table', 'top_channel_weight',
-           'ablation_weights', 'ablation_figure', 'recipes_used', 'published_section', 'ablation_runs',
-           'ablation_section', 'build_report']
+           'ablation_weights', 'ablation_figure', 'choose_keep_tau', 'recipes_used', 'published_section',
+           'ablation_runs', 'ablation_section', 'build_report']
 
 # %% ../nbs/05_report.ipynb #a1b61924
 KEY = ['dataset', 'method', 'teacher', 'student', 'seed']
@@ -300,6 +300,18 @@ def ablation_figure(runs: pd.DataFrame, title: str = ''):
     fig.suptitle(title, fontsize=10); fig.tight_layout()
     return fig
 
+# %% ../nbs/05_report.ipynb #a0806293
+def choose_keep_tau(runs: pd.DataFrame) -> dict:
+    "The ablation's pick for keep and tau (rule above) with its mean, standard error and the runs it rests on."
+    g = runs.dropna(subset=['keep', 'tau', 'test_acc']).groupby(['keep', 'tau']).test_acc
+    if not len(g): return {}
+    mean, sem, n = g.mean(), g.sem().fillna(0.), g.size()
+    best = mean.idxmax()
+    near = mean[mean >= mean[best] - sem[best]]
+    keep, tau = max(near.index, key=lambda kt: (kt[1], kt[0]))
+    return {'keep': float(keep), 'tau': float(tau), 'mean': float(mean[(keep, tau)]), 'sem': float(sem[(keep, tau)]),
+            'n': int(n[(keep, tau)]), 'best': {'keep': float(best[0]), 'tau': float(best[1]), 'mean': float(mean[best])}}
+
 # %% ../nbs/05_report.ipynb #6fa489b0
 def _md(df: pd.DataFrame, **kw) -> str: return df.to_markdown(disable_numparse=True, **kw)
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -341,6 +353,12 @@ def ablation_runs(p: dict, uri=None) -> tuple[pd.DataFrame, dict]:
            & runs.seed.isin(p['seeds']) & runs.keep.isin(keep) & runs.tau.isin(tau))
     return runs[sel].reset_index(drop=True), pr
 
+def _choice_md(c: dict) -> str:
+    if not c: return ''
+    return (f"The rule for RTK's defaults (`choose_keep_tau`) picks **keep = {c['keep']:g}, τ = {_tau_label(c['tau'])}** "
+            f"({c['mean']:.2f} ± {c['sem']:.2f} s.e., n={c['n']}; best mean: keep = {c['best']['keep']:g}, "
+            f"τ = {_tau_label(c['best']['tau'])}, {c['best']['mean']:.2f}). Set `loss.rtk` from it only on the paper profile's grid.\n")
+
 def ablation_section(p: dict, out: Path, uri=None, root='.') -> tuple[str, pd.DataFrame, list[str]]:
     "The markdown of the ablation section, its runs (with `top_weight`), and the figure it wrote."
     from rtk_nb.pipeline import teacher_dir
@@ -355,7 +373,7 @@ def ablation_section(p: dict, out: Path, uri=None, root='.') -> tuple[str, pd.Da
           f"recipe {recipes_used(runs, ds)}). keep = 1, τ = ∞ is AT exactly.\n",
           f"Mean {RULE} (%) over the seeds:\n", _md(lab(ablation_table(runs), '.2f')), '',
           f"Mean top-channel weight max_j w_j over {n_img} test images and the distilled stages (1/n for τ = ∞):\n",
-          _md(lab(ablation_table(runs, 'top_weight'), '.3f')), '', f"![{fn}]({fn})\n"]
+          _md(lab(ablation_table(runs, 'top_weight'), '.3f')), '', f"![{fn}]({fn})\n", _choice_md(choose_keep_tau(runs))]
     return '\n'.join(md), runs, [fn]
 
 # %% ../nbs/05_report.ipynb #554df1d5
