@@ -151,6 +151,12 @@ def _check_train_and_loss(p, where):
     for m, block in loss.items():
         try: method_settings(m, block)
         except ConfigError as e: raise ConfigError(f"{where}: loss.{m}: {e}") from None
+    for ds in p['datasets']:           # every student's config as its stage builds it (e.g. stages against the models)
+        for pr in p['pairs']:
+            for m in p['methods']:
+                try: TrainConfig.from_dict({**tr, 'dataset': ds, 'recipe': p['recipes'][ds], 'method': m, 'teacher': pr['teacher'],
+                                            'student': pr['student'], 'teacher_ckpt': '-', 'loss': loss[m] or {}})
+                except ConfigError as e: raise ConfigError(f"{where}: the {m} runs of {ds}, pair {pr['name']}: {e}") from None
 
 def validate_params(p: dict, where: str = 'params.yaml', root='.') -> dict:
     "Validate a whole study description (after loading its `plugins`, relative to `root`); returns it unchanged or raises `ConfigError` naming the key."
