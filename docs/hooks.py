@@ -40,6 +40,7 @@ def on_config(config):
 def _results_page() -> str:
     intro = (REPORT / 'README.md').read_text().split('\n', 1)[1].strip()
     table = (REPORT / 'results.md').read_text().split('\n', 1)[1].strip()
+    table = re.sub(r'\]\(([^)/]+\.png)\)', r'](results/\1)', table)   # the report's own figures, where the site keeps them
     out = ['# Results: the quick profile', '', intro, '', table, '']
     for kind, title in (('curves', 'Test accuracy per epoch'), ('attention', 'Attention maps')):
         for png in sorted(REPORT.glob(f'{kind}_*.png')):
