@@ -16,8 +16,9 @@ img/s is steady state: `--warmup` steps are run first and not timed, then `--ste
 (with `torch.cuda.synchronize()` on CUDA). These are benchmark figures, not timed tests.
 """
 from __future__ import annotations
-import argparse, datetime, gc, os, platform, shlex, sys, tempfile, time
+import argparse, datetime, gc, math, os, platform, shlex, sys, tempfile, time
 from pathlib import Path
+import yaml
 
 import numpy as np
 import torch
@@ -30,9 +31,13 @@ from rtk_nb.losses import create_criterion, method_needs_teacher
 from rtk_nb.models import create_model, FeatureHooks
 from rtk_nb.checkpoint import save_checkpoint
 from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_step, load_teacher, amp_dtype, use_channels_last
+from rtk_nb.config import RECIPES
 
 PAIRS = {'wrn_40_2-wrn_16_2': ('wrn_40_2', 'wrn_16_2'), 'resnet56-resnet20': ('resnet56', 'resnet20')}
-METHODS = ('vanilla', 'kd', 'at', 'rtk')
+METHODS = ('vanilla', 'kd', 'at', 'rtk', 'teacher')   # 'teacher': the pair's teacher trained alone (rtk_nb pipeline only)
+DEFAULT_METHODS = ('vanilla', 'kd', 'at', 'rtk')
+# train / test images per epoch of each dataset of the study (rtk_nb.data's descriptions; CINIC-10 evaluates on its test split)
+SPLITS = {'cifar10': (50_000, 10_000), 'cifar100': (50_000, 10_000), 'svhn': (73_257, 26_032), 'cinic10': (90_000, 90_000)}
 PIPELINES = ('conventional', 'rtk_nb')
 DATASET = 'cifar100'
 TRAIN_SET, EPOCHS = 50_000, 200      # for the 200-epoch estimate (CIFAR-100 train split, the paper's recipe)
@@ -76,7 +81,7 @@ def make_cfg(args, pair: str, method: str) -> TrainConfig:
     "The `TrainConfig` of the rtk_nb run (the paper's recipe and loss settings are TrainConfig's defaults)."
     teacher, student = PAIRS[pair]
     return TrainConfig(dataset=DATASET, method=method, teacher=teacher, student=student, batch_size=args.batch_size,
-                       teacher_ckpt=teacher_checkpoint(teacher, args.seed) if method_needs_teacher(method) else None,
+                       teacher_ckpt=teacher_checkpoint(teacher, args.seed) if method != 'teacher' and method_needs_teacher(method) else None,
                        device=args.device, compile=args.compile, track=False, progress=False, seed=args.seed)
 
 def teacher_checkpoint(arch: str, seed: int) -> str:
@@ -272,6 +277,47 @@ def report(args, dev, results, argv, load_start='n/a') -> str:
     return '\n'.join(L) + '\n'
 
 # ----------------------------------------------------------------------------------------------------------------
+# the whole study, estimated from the measured throughput
+
+def _img_s(results, pair: str, method: str):
+    "Measured rtk_nb img/s of (pair, method); a method not measured (e.g. at+kd) takes the slowest measured one of its pair."
+    r = results.get((pair, method), {}).get('rtk_nb')
+    if r: return r['img_s'], ''
+    alt = [v['rtk_nb']['img_s'] for (p, m), v in results.items() if p == pair and m != 'teacher' and 'rtk_nb' in v]
+    return (min(alt), '*') if alt else (math.nan, '?')
+
+def study_estimate(p: dict, results: dict, dev) -> str:
+    """Device-hours of `dvc repro` for study `p`: per run, epochs × train images / img/s + epochs × test images / eval img/s,
+    with each dataset's recipe epochs and the img/s measured here (batch size of this benchmark, synthetic data)."""
+    evs = [v['rtk_nb']['eval_img_s'] for v in results.values() if v.get('rtk_nb', {}).get('eval_img_s')]
+    ev = min(evs) if evs else None          # the slower student's evaluation, for every run
+    unit = 'GPU' if dev.type == 'cuda' else 'CPU'
+    L = [f'Study estimate for the study file given by --study ({unit}-hours; img/s measured above, eval at '
+         f"{fmt(ev)} img/s; * = method not measured, its pair's slowest measured method used):\n",
+         '| dataset | recipe | epochs | runs | train h | eval h | total h |', '|---|---|---:|---:|---:|---:|---:|']
+    total = 0.0
+    ab = p.get('ablation') or {}
+    for ds in p['datasets']:
+        n_tr, n_te = SPLITS.get(ds, (math.nan, math.nan))
+        recipe = (p.get('recipes') or {}).get(ds, 'at'); epochs = p['train'].get('epochs') or RECIPES[recipe]['epochs']
+        runs = [(f"{t}", _img_s(results, next((q['name'] for q in p['pairs'] if q['teacher'] == t), ''), 'teacher'))
+                for t in p['teachers']]
+        runs += [(m, _img_s(results, q['name'], m)) for q in p['pairs'] for m in p['methods'] for _ in p['seeds']]
+        if ab.get('dataset') == ds:
+            pair = next((q['name'] for q in p['pairs'] if (q['teacher'], q['student']) == (ab['teacher'], ab['student'])), '')
+            runs += [('rtk', _img_s(results, pair, 'rtk')) for _ in ab['keep'] for _ in ab['tau'] for _ in p['seeds']]
+        tr = sum(epochs * n_tr / v for _, (v, _) in runs) / 3600
+        evh = len(runs) * epochs * n_te / ev / 3600 if ev else math.nan
+        flags = ''.join(sorted({f for _, (_, f) in runs if f}))
+        L.append(f"| {ds}{flags} | {recipe} | {epochs} | {len(runs)} | {tr:.2f} | {evh:.2f} | {tr + evh:.2f} |")
+        total += tr + evh
+    if math.isnan(total):
+        L.append("\nstudy estimate: incomplete (? = a pair of the study or its teacher not measured: run with every pair, "
+                 "--methods vanilla kd at rtk teacher, and without --no-eval-estimate)")
+    else: L.append(f"\nstudy estimate: {total:.1f} {unit}-hours ({device_name(dev)}; target: <= 8 H100-hours)")
+    return '\n'.join(L) + '\n'
+
+# ----------------------------------------------------------------------------------------------------------------
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -280,7 +326,10 @@ def parse_args(argv=None):
     ap.add_argument('--warmup', type=int, help='untimed steps first (default: 2 on cpu, 20 on cuda)')
     ap.add_argument('--batch-size', type=int, help='default: 64 on cpu, 128 (the recipe) on cuda')
     ap.add_argument('--pairs', nargs='+', choices=list(PAIRS), default=list(PAIRS))
-    ap.add_argument('--methods', nargs='+', choices=METHODS, default=list(METHODS))
+    ap.add_argument('--methods', nargs='+', choices=METHODS, default=list(DEFAULT_METHODS),
+                    help="'teacher' times the pair's teacher trained alone (for the study estimate; rtk_nb pipeline only)")
+    ap.add_argument('--study', type=Path, help='a params.yaml: print the estimated device-hours of its whole study from the '
+                                               'measured img/s (needs the teacher method measured too)')
     ap.add_argument('--pipelines', nargs='+', choices=PIPELINES, default=list(PIPELINES))
     ap.add_argument('--workers', type=int, help='conventional DataLoader workers (default: 2 on cpu, min(8, cores) on cuda)')
     ap.add_argument('--repeats', type=int, default=1, help='measure each config this many times (interleaved), keep the best')
@@ -313,11 +362,11 @@ def main(argv=None):
             r = results.setdefault((pair, method), {})
             for rep in range(args.repeats):
                 for pl in args.pipelines:      # the two pipelines back to back, so drifting load hits both alike
+                    if pl == 'conventional' and method == 'teacher': continue
                     t = time.perf_counter()
                     if pl == 'conventional': m = run_conventional(args, dev, pair, method, x, y, info)
                     else: m = run_rtk_nb(args, dev, pair, method, x, y, info,
-                                         estimate_eval=(not args.no_eval_estimate and rep == 0 and pair == 'wrn_40_2-wrn_16_2'
-                                                        and method == 'rtk'))
+                                         estimate_eval=not args.no_eval_estimate and rep == 0 and method == 'rtk')
                     reset_between_configs(dev)
                     if pl not in r or m['img_s'] > r[pl]['img_s']:
                         m.setdefault('eval_img_s', r.get(pl, {}).get('eval_img_s')); r[pl] = m
@@ -325,6 +374,7 @@ def main(argv=None):
                           f"peak {fmt(m['peak_mib'])} MiB  "
                           f"({time.perf_counter() - t:.1f} s)", flush=True)
     md = report(args, dev, results, cmd, load_start)
+    if args.study: md += '\n' + study_estimate(yaml.safe_load(args.study.read_text()), results, dev)
     print('\n' + md)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,16 +1,28 @@
 """The benchmark script runs (tiny CPU configuration): its code path stays working. Figures come from real runs
 (benchmarks/results/), never from tests."""
-import subprocess, sys
+import re, subprocess, sys
 from pathlib import Path
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-def test_bench_step_runs(tmp_path):
+def test_bench_step_runs_and_estimates_the_study(tmp_path):
+    study = tmp_path / 'study.yaml'      # one dataset and pair: every run of it is measured below
+    study.write_text(yaml.safe_dump({'datasets': ['cifar10', 'svhn'], 'recipes': {'cifar10': 'at', 'svhn': 'at'},
+                                     'teachers': ['resnet56'], 'methods': ['at', 'rtk'], 'seeds': [0, 1], 'train': {},
+                                     'pairs': [{'name': 'resnet56-resnet20', 'teacher': 'resnet56', 'student': 'resnet20'}]}))
     out = tmp_path / 'b.md'
     r = subprocess.run([sys.executable, str(ROOT / 'benchmarks/bench_step.py'), '--device', 'cpu', '--steps', '1', '--warmup', '1',
-                        '--batch-size', '8', '--pairs', 'resnet56-resnet20', '--methods', 'at', 'rtk', '--out', str(out)],
-                       capture_output=True, text=True, timeout=600)
+                        '--batch-size', '8', '--pairs', 'resnet56-resnet20', '--methods', 'at', 'rtk', 'teacher',
+                        '--study', str(study), '--out', str(out)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     md = out.read_text()
-    for s in ('conventional', 'rtk_nb', '| resnet56-resnet20 | rtk', 'img/s'):
+    for s in ('conventional', 'rtk_nb', '| resnet56-resnet20 | rtk', '| resnet56-resnet20 | teacher | rtk_nb', 'img/s'):
         assert s in md, s
+    rows = {l.split('|')[1].strip(): [c.strip() for c in l.strip('|').split('|')] for l in md.splitlines()
+            if re.match(r'\| (cifar10|svhn)', l)}
+    assert set(rows) == {'cifar10', 'svhn'}, rows                      # all measured: no * or ? flags
+    assert [rows[d][3] for d in ('cifar10', 'svhn')] == ['5', '5']      # 1 teacher + 2 methods x 2 seeds
+    assert float(rows['svhn'][4]) > float(rows['cifar10'][4]) > 0     # SVHN has more training images per epoch
+    total = float(re.search(r'study estimate: ([\d.]+) CPU-hours', md).group(1))
+    assert abs(total - sum(float(v[6]) for v in rows.values())) < 0.1, (total, rows)
