@@ -11,7 +11,7 @@ help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro)"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
 	@echo "make smoke   the quick profile: the whole DAG on the offline digits dataset, in a temporary copy"
-	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/on, fit + resume (says so and exits 0 without a GPU)"
+	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/on/whole step, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
 	@echo "make docs    build the documentation site from the notebooks into site/ (offline; serve: python -m http.server -d site)"
 

@@ -30,7 +30,7 @@ from rtk_nb import data as rdata
 from rtk_nb.losses import create_criterion, method_needs_teacher
 from rtk_nb.models import create_model, FeatureHooks
 from rtk_nb.checkpoint import save_checkpoint
-from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_step, load_teacher, amp_dtype, use_channels_last
+from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_step, make_step, load_teacher, amp_dtype, use_channels_last
 from rtk_nb.config import RECIPES
 
 PAIRS = {'wrn_40_2-wrn_16_2': ('wrn_40_2', 'wrn_16_2'), 'resnet56-resnet20': ('resnet56', 'resnet20')}
@@ -82,7 +82,7 @@ def make_cfg(args, pair: str, method: str) -> TrainConfig:
     teacher, student = PAIRS[pair]
     return TrainConfig(dataset=DATASET, method=method, teacher=teacher, student=student, batch_size=args.batch_size,
                        teacher_ckpt=teacher_checkpoint(teacher, args.seed) if method != 'teacher' and method_needs_teacher(method) else None,
-                       device=args.device, compile=args.compile, track=False, progress=False, seed=args.seed)
+                       device=args.device, compile=args.compile, capture=args.capture, track=False, progress=False, seed=args.seed)
 
 def teacher_checkpoint(arch: str, seed: int) -> str:
     "A real checkpoint of a random-init teacher (speed does not depend on its weights), which the rtk_nb run loads as fit does."
@@ -178,15 +178,15 @@ def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict
                                  cfg.batch_size, train=True, **kw)
     assert len(warm_dl) == args.warmup and len(meas_dl) == args.steps
     model, distiller, opt = build_step(cfg, dev, info.num_classes, teacher)   # exactly what fit trains
-    step_fn = torch.compile(distiller) if cfg.compile else distiller
     amp = amp_dtype(cfg, dev)
+    step = make_step(cfg, distiller, opt, amp)                                  # exactly fit's step
     try:
-        train_epoch(step_fn, distiller, opt, warm_dl, 0, cfg, amp)        # warm-up (and compilation with --compile)
+        train_epoch(step, distiller, opt, warm_dl, 0, cfg)        # warm-up (and compilation with --compile/--capture)
         stamps = []
         def timed_step(xb, yb):                  # the start of every step (on CPU the previous one has finished)
-            stamps.append(time.perf_counter()); return step_fn(xb, yb)
+            stamps.append(time.perf_counter()); return step(xb, yb)
         sync(dev); t0 = time.perf_counter()
-        row = train_epoch(timed_step, distiller, opt, meas_dl, 1, cfg, amp)
+        row = train_epoch(timed_step, distiller, opt, meas_dl, 1, cfg)
         sync(dev); stamps.append(time.perf_counter()); dt = stamps[-1] - t0
         out = {'img_s': args.steps * args.batch_size / dt, 'time_s': dt, 'peak_mib': peak_mib(dev),
                'train_epoch_img_s': row['img_per_s'],
@@ -219,7 +219,7 @@ def report(args, dev, results, argv, load_start='n/a') -> str:
     L.append(f"- torch {torch.__version__}, python {platform.python_version()}")
     L.append(f"- batch size {args.batch_size}, warm-up steps {args.warmup}, timed steps {args.steps}, "
              f"repeats {args.repeats} (best kept), conventional DataLoader workers {args.workers}, "
-             f"compile {'on' if args.compile else 'off'}")
+             f"compile {'on' if args.compile else 'off'}, capture {'on' if args.capture else 'off'}")
     L.append(f"- date {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}; load average (1/5/15 min) "
              f"at start {load_start}, at end {loadavg()} on {os.cpu_count()} logical cores (other processes make CPU figures noisy)")
     L.append(f"- command: `{argv}`")
@@ -334,6 +334,7 @@ def parse_args(argv=None):
     ap.add_argument('--workers', type=int, help='conventional DataLoader workers (default: 2 on cpu, min(8, cores) on cuda)')
     ap.add_argument('--repeats', type=int, default=1, help='measure each config this many times (interleaved), keep the best')
     ap.add_argument('--compile', action='store_true', help="torch.compile rtk_nb's Distiller, as fit(compile=True) does")
+    ap.add_argument('--capture', action='store_true', help="compile rtk_nb's whole step (CUDA graphs on a GPU), as fit(capture=True) does")
     ap.add_argument('--no-eval-estimate', action='store_true', help='skip timing evaluate() for the 200-epoch estimate')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', type=Path, help='also write the Markdown report to this file')

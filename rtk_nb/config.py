@@ -63,6 +63,7 @@ class TrainConfig:
     amp: str = 'auto'                    # 'auto' (bf16 on cuda), 'bf16', 'none'
     channels_last: str = 'auto'          # 'auto' (on cuda), 'on', 'off'
     compile: bool = False                # torch.compile the student (and teacher)
+    capture: bool = False                # compile the whole step (forward, backward, SGD); CUDA graphs on a GPU
     track: bool = True                   # log to MLflow
     tracking_uri: Optional[str] = None   # default: $MLFLOW_TRACKING_URI, else sqlite:///<cwd>/mlflow.db
     experiment: Optional[str] = None     # default: the dataset name
@@ -74,8 +75,7 @@ class TrainConfig:
         self.loss = method_settings(self.loss_method, self.loss)   # complete, checked, defaults filled in
     arch = property(lambda self: self.teacher if self.method == 'teacher' else self.student, doc="the trained model's architecture")
     loss_method = property(lambda self: 'vanilla' if self.method == 'teacher' else self.method, doc="the method of the loss")
-    @property
-    def needs_teacher(self) -> bool: return method_needs_teacher(self.loss_method)
+    needs_teacher = property(lambda self: method_needs_teacher(self.loss_method), doc="whether the method distils from a teacher")
     @property
     def run_name(self) -> str:
         if self.method == 'teacher': return f"teacher-{self.teacher}-s{self.seed}"
@@ -148,7 +148,7 @@ def validate_config(c: TrainConfig) -> None:
         raise ConfigError(f"method={c.method!r} distils from a teacher: set teacher_ckpt to the teacher run's model.ckpt")
 
 # %% ../nbs/03a_config.ipynb #f74b9178
-_HOW = {'device', 'compile', 'track', 'tracking_uri', 'experiment', 'progress', 'check_every', 'out_dir',
+_HOW = {'device', 'compile', 'capture', 'track', 'tracking_uri', 'experiment', 'progress', 'check_every', 'out_dir',
         'data_root', 'download', 'amp', 'channels_last'}
 
 def config_fingerprint(cfg: TrainConfig) -> dict:

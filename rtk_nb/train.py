@@ -22,8 +22,8 @@ from . import data as rdata
 
 # %% auto #0
 __all__ = ['OUTPUTS', 'device_for', 'amp_dtype', 'use_channels_last', 'DivergenceError', 'load_teacher', 'run_fingerprint',
-           'build_step', 'evaluate', 'train_epoch', 'previous_fingerprint', 'resumable_state', 'restore', 'save_last',
-           'save_final', 'print_epoch', 'fit', 'train_teacher', 'distill']
+           'build_step', 'evaluate', 'make_step', 'train_epoch', 'previous_fingerprint', 'resumable_state', 'restore',
+           'save_last', 'save_final', 'print_epoch', 'fit', 'train_teacher', 'distill']
 
 # %% ../nbs/03d_train.ipynb #08e0a0f5
 def device_for(cfg: TrainConfig) -> torch.device:
@@ -69,7 +69,8 @@ def build_step(cfg: TrainConfig, dev: torch.device, num_classes: int, teacher: n
         model = model.to(memory_format=torch.channels_last)
         if teacher is not None: teacher = teacher.to(memory_format=torch.channels_last)
     distiller = create_distiller(cfg.loss_method, model, teacher, stages=cfg.stages, **cfg.loss)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+    lr = torch.tensor(cfg.lr) if cfg.capture else cfg.lr      # a tensor lr: the schedule changes it without a recompile
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
                           weight_decay=cfg.weight_decay, **({'fused': True} if dev.type == 'cuda' else {'foreach': True}))
     return model, distiller, opt
 
@@ -82,9 +83,29 @@ def evaluate(model: nn.Module, loader, amp_dtype=None) -> float:
             correct += (model(x).argmax(1) == y).sum(); n += len(y)
     return 100.0 * correct.item() / max(n, 1)
 
+# %% ../nbs/03d_train.ipynb #65212f96
+def make_step(cfg, distiller, opt, amp=None) -> Callable:
+    "`step(x, y) -> (logits, losses)`, all detached: forward under autocast, backward, SGD; compiled per `cfg.compile`/`cfg.capture`."
+    dev = next(distiller.student.parameters()).device
+    fwd = torch.compile(distiller) if cfg.compile and not cfg.capture else distiller
+    def step(x, y):
+        with torch.autocast(dev.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
+            logits, losses = fwd(x, y)
+        opt.zero_grad(set_to_none=True)
+        sum(losses.values()).backward()
+        opt.step()
+        return logits.detach(), {k: v.detach() for k, v in losses.items()}
+    if not cfg.capture: return step
+    graphed = torch.compile(step, mode='reduce-overhead' if dev.type == 'cuda' else None)
+    if dev.type != 'cuda': return graphed
+    def replay(x, y):
+        torch.compiler.cudagraph_mark_step_begin()    # the previous step's outputs have been read: their memory may be reused
+        return graphed(x, y)
+    return replay
+
 # %% ../nbs/03d_train.ipynb #980db609
-def train_epoch(step_fn, distiller, opt, dl, epoch, cfg, amp) -> dict:
-    "One epoch of `distiller` (called through `step_fn`, e.g. its compiled form) over loader `dl`; returns the epoch's metrics row."
+def train_epoch(step, distiller, opt, dl, epoch, cfg) -> dict:
+    "One epoch over loader `dl` with `step` (`make_step`); returns the epoch's metrics row."
     distiller.train(); dl.set_epoch(epoch)
     dev = next(distiller.student.parameters()).device
     tot = {'loss': torch.zeros((), device=dev)}; correct = torch.zeros((), dtype=torch.long, device=dev); n = 0
@@ -92,19 +113,14 @@ def train_epoch(step_fn, distiller, opt, dl, epoch, cfg, amp) -> dict:
     bar = tqdm(dl, desc=f"epoch {epoch+1}/{cfg.epochs}", leave=False, mininterval=5, disable=not cfg.progress)
     t0 = time.perf_counter()
     for i, (x, y) in enumerate(bar):
-        with torch.autocast(dev.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
-            logits, losses = step_fn(x, y)
-        loss = sum(losses.values())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        ld = loss.detach(); finite &= torch.isfinite(ld)
+        logits, losses = step(x, y)
+        ld = sum(losses.values()); finite &= torch.isfinite(ld)
         tot['loss'] += ld
-        for k, v in losses.items(): tot[k] = tot.get(k, 0) + v.detach()
-        correct += (logits.detach().argmax(1) == y).sum(); n += len(y)
+        for k, v in losses.items(): tot[k] = tot.get(k, 0) + v
+        correct += (logits.argmax(1) == y).sum(); n += len(y)
         if (i + 1) % cfg.check_every == 0 or i + 1 == len(dl):
             if not finite.item():
-                raise DivergenceError(f"loss became NaN/inf in epoch {epoch+1}, step {i+1} (method {cfg.method}, lr {opt.param_groups[0]['lr']}). "
+                raise DivergenceError(f"loss became NaN/inf in epoch {epoch+1}, step {i+1} (method {cfg.method}, lr {float(opt.param_groups[0]['lr']):g}). "
                                       "Training stopped; the last good checkpoint is kept. Lower lr/beta or check the inputs.")
             if cfg.progress: bar.set_postfix(loss=f"{tot['loss'].item()/(i+1):.3f}", acc=f"{100*correct.item()/n:.1f}%",
                                              img_s=f"{n/(time.perf_counter()-t0):.0f}", refresh=False)
@@ -112,7 +128,7 @@ def train_epoch(step_fn, distiller, opt, dl, epoch, cfg, amp) -> dict:
     dt = time.perf_counter() - t0
     steps = len(dl)
     row = {'epoch': epoch + 1, 'train_loss': tot.pop('loss').item() / steps, 'train_acc': 100.0 * correct.item() / n,
-           'lr': opt.param_groups[0]['lr'], 'img_per_s': n / dt, 'epoch_time_s': dt}
+           'lr': float(opt.param_groups[0]['lr']), 'img_per_s': n / dt, 'epoch_time_s': dt}
     row.update({f"loss_{k}": v.item() / steps for k, v in tot.items()})
     return row
 
@@ -188,14 +204,15 @@ def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dic
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=cfg.gamma)
     start, history, run_id = restore(state, model, opt, sched, dev)
     if state is not None: print(f"resuming {cfg.run_name} from {out / 'last.ckpt'} at epoch {start}/{cfg.epochs}")
-    amp, step_fn = amp_dtype(cfg, dev), torch.compile(distiller) if cfg.compile else distiller
+    amp = amp_dtype(cfg, dev); step = make_step(cfg, distiller, opt, amp)
     run_id = tracker.start(run_id, run_params(fp, num_classes=info.num_classes, device=str(dev), amp=str(amp),
-                                              channels_last=use_channels_last(cfg, dev), compile=cfg.compile), run_tags(cfg))
+                                              channels_last=use_channels_last(cfg, dev), compile=cfg.compile, capture=cfg.capture),
+                         run_tags(cfg))
     t_start = time.perf_counter()
     try:
         write_text(out / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         for epoch in range(start, cfg.epochs):
-            row = train_epoch(step_fn, distiller, opt, train_dl, epoch, cfg, amp)
+            row = train_epoch(step, distiller, opt, train_dl, epoch, cfg)
             row['test_acc'] = evaluate(model, test_dl, amp)
             sched.step(); history.append(row)
             tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=epoch + 1)

@@ -2,7 +2,7 @@
 """`make gpu-check`: prove the GPU path of rtk_nb in one command.
 
 For both teacher -> student pairs of the study and every method (vanilla, kd, at, rtk, at+kd, rtk+kd), with
-torch.compile off and on, it trains through the real `rtk_nb.train.fit` exactly as a pipeline stage does on a GPU
+torch.compile off, on (the Distiller's forward) and step (the whole step captured: CUDA graphs), it trains through the real `rtk_nb.train.fit` exactly as a pipeline stage does on a GPU
 (bf16 autocast, channels_last, fused SGD, device-resident data), on a CIFAR-100-shaped synthetic dataset registered
 on the fly (nothing is downloaded; no MLflow, DVC or papermill is needed: tracking is off). Each run is interrupted
 after its first epoch, then resumed from `last.ckpt` by a second `fit` call; it passes when
@@ -15,7 +15,7 @@ It prints a table (method, pair, compile, img/s of the last epoch, peak GPU memo
 failed. On a machine without a CUDA GPU it says so and exits 0 (`--device cpu` runs the same checks on the CPU:
 that is how the test suite keeps this script working).
 
-    python scripts/gpu_check.py [--device auto|cpu|cuda] [--pairs ...] [--methods ...] [--compile off on]
+    python scripts/gpu_check.py [--device auto|cpu|cuda] [--pairs ...] [--methods ...] [--compile off on step]
 """
 from __future__ import annotations
 import argparse, math, shutil, sys, tempfile, time, traceback
@@ -69,15 +69,15 @@ def check_run(cfg, first_epoch_row: dict) -> list[str]:
     return problems
 
 
-def run_one(args, root: Path, pair: str, method: str, compiled: bool, teacher_ckpt: str | None) -> dict:
+def run_one(args, root: Path, pair: str, method: str, compiled: str, teacher_ckpt: str | None) -> dict:
     "Interrupt after epoch 1, resume, check. Returns a row of the table."
     import torch
     from rtk_nb.train import TrainConfig, fit
     t, s = PAIRS[pair]
     cfg = TrainConfig(**base_config(args, root), method=method, teacher=t, student=s, teacher_ckpt=teacher_ckpt,
-                      compile=compiled, out_dir=str(root / f"{pair}-{method}-{'compiled' if compiled else 'eager'}"))
+                      compile=compiled == 'on', capture=compiled == 'step', out_dir=str(root / f"{pair}-{method}-compile-{compiled}"))
     dev = torch.device('cuda' if args.device in ('auto', 'cuda') else args.device)
-    row = {'method': method, 'pair': pair, 'compile': 'on' if compiled else 'off', 'img/s': None, 'peak MiB': None}
+    row = {'method': method, 'pair': pair, 'compile': compiled, 'img/s': None, 'peak MiB': None}
     first = {}
     def stop_after_first(epoch, r):
         if epoch == 1: first.update(r); raise Interrupted
@@ -117,7 +117,8 @@ def parse(argv=None):
                     help="auto: the GPU if there is one, else report that there is none and exit 0; cpu: run the checks on the CPU")
     ap.add_argument('--pairs', nargs='+', default=list(PAIRS), choices=list(PAIRS), help='teacher-student pairs (default: both)')
     ap.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS), help='methods (default: all six)')
-    ap.add_argument('--compile', nargs='+', default=['off', 'on'], choices=['off', 'on'], help='torch.compile settings (default: both)')
+    ap.add_argument('--compile', nargs='+', default=['off', 'on', 'step'], choices=['off', 'on', 'step'],
+                    help="off: eager; on: the Distiller's forward compiled; step: the whole step captured (default: all three)")
     ap.add_argument('--batch-size', type=int, default=128, help="the recipe's batch size (default 128)")
     ap.add_argument('--n-train', type=int, default=2048, help='synthetic training images (default 2048: 16 steps an epoch)')
     ap.add_argument('--n-test', type=int, default=512, help='synthetic test images (default 512)')
@@ -154,9 +155,9 @@ def main(argv=None) -> int:
         for pair in args.pairs:
             for method in args.methods:
                 for c in args.compile:
-                    rows.append(run_one(args, root, pair, method, c == 'on', teachers[PAIRS[pair][0]]))
+                    rows.append(run_one(args, root, pair, method, c, teachers[PAIRS[pair][0]]))
                     r = rows[-1]
-                    print(f"  {r['method']:>7} {r['pair']:<18} compile {r['compile']:<3} {r['ok'][:60]}", flush=True)
+                    print(f"  {r['method']:>7} {r['pair']:<18} compile {r['compile']:<4} {r['ok'][:60]}", flush=True)
     finally:
         if not args.keep: shutil.rmtree(root, ignore_errors=True)
     print(f"\n{table(rows)}\n\n{len(rows)} runs in {time.perf_counter() - t0:.0f} s; "

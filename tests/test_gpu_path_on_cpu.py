@@ -1,4 +1,4 @@
-"""The options of the CUDA path — bf16 autocast, channels_last, torch.compile — exercised with device='cpu',
+"""The options of the CUDA path — bf16 autocast, channels_last, torch.compile of the forward or of the whole step — exercised with device='cpu',
 so that the code the GPU runs is the code the tests run (no GPU is needed or used here)."""
 import math
 import pytest, torch
@@ -36,3 +36,28 @@ def test_compile_option_trains(teacher):
     r = distill(TrainConfig(**{**base, 'epochs': 1, 'milestones': [1]}, method='at', teacher_ckpt=str(d / 't' / 'model.ckpt'),
                             compile=True, out_dir=str(d / 'compiled')))
     assert len(r['history']) == 1 and math.isfinite(r['history'][0]['train_loss'])
+
+def test_captured_step_takes_the_eager_steps():
+    "cfg.capture compiles the whole step (forward, losses, backward, SGD with a tensor lr); on the CPU it must take the same steps."
+    from rtk_nb.train import build_step, make_step
+    torch.manual_seed(0)
+    teacher = create_model('resnet8').eval().requires_grad_(False)
+    cfg = TrainConfig(dataset='digits', method='rtk+kd', student='resnet8', teacher='resnet8', teacher_ckpt='-', device='cpu',
+                      lr=0.05, milestones=[1])
+    g = torch.Generator().manual_seed(1)
+    batches = [(torch.randn(16, 3, 32, 32, generator=g), torch.randint(0, 10, (16,), generator=g)) for _ in range(3)]
+    models, losses = [], []
+    for c in (cfg, cfg.replace(capture=True)):
+        model, distiller, opt = build_step(c, torch.device('cpu'), 10, teacher)
+        sched = torch.optim.lr_scheduler.MultiStepLR(opt, [1], 0.1)
+        step = make_step(c, distiller, opt)
+        distiller.train()
+        out = []
+        for x, y in batches:
+            out.append(step(x, y)[1]); sched.step()           # the lr changes after the first step: no recompile needed
+        distiller.remove_hooks(); models.append(model); losses.append(out)
+    assert isinstance(opt.param_groups[0]['lr'], torch.Tensor) and float(opt.param_groups[0]['lr']) == pytest.approx(0.005)
+    for a, b in zip(*losses):
+        for k in a: torch.testing.assert_close(b[k], a[k], rtol=1e-3, atol=1e-4)
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        torch.testing.assert_close(q, p, rtol=1e-3, atol=1e-3)
