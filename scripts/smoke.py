@@ -22,8 +22,8 @@ def smoke_env():
     env.pop('MLFLOW_TRACKING_URI', None)          # the copy's own sqlite store
     return env
 
-def make_copy(dest: Path, seeds=None) -> Path:
-    "A git repository at `dest` holding this working tree with the quick profile applied."
+def make_copy(dest: Path, seeds=None, pairs=None) -> Path:
+    "A git repository at `dest` holding this working tree with the quick profile applied (optionally only `seeds` and `pairs`)."
     if dest.exists(): shutil.rmtree(dest)
     files = sh('git', 'ls-files', '-co', '--exclude-standard', '-z', cwd=ROOT).stdout.split('\0')
     for f in filter(None, files):
@@ -32,9 +32,13 @@ def make_copy(dest: Path, seeds=None) -> Path:
             (dest / f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(src, dest / f)
     env = smoke_env()
     sh('rtk-nb', 'apply-profile', 'profiles/smoke.yaml', cwd=dest, env=env)
-    if seeds is not None:
-        p = yaml.safe_load((dest / 'params.yaml').read_text()); p['seeds'] = list(seeds)
-        (dest / 'params.yaml').write_text(yaml.safe_dump(p, sort_keys=False))
+    p = yaml.safe_load((dest / 'params.yaml').read_text())
+    if seeds is not None: p['seeds'] = list(seeds)
+    if pairs is not None:        # those pairs, and only the teachers they and the ablation need
+        p['pairs'] = [pr for pr in p['pairs'] if pr['name'] in pairs]
+        need = {pr['teacher'] for pr in p['pairs']} | {p['ablation']['teacher']}
+        p['teachers'] = [t for t in p['teachers'] if t in need]
+    (dest / 'params.yaml').write_text(yaml.safe_dump(p, sort_keys=False))
     for cmd in (['git', 'init', '-q'], ['git', 'add', '-A'],
                 ['git', '-c', 'user.name=smoke', '-c', 'user.email=smoke@localhost', 'commit', '-qm', 'smoke copy']):
         sh(*cmd, cwd=dest)

@@ -1,4 +1,4 @@
-"""Shared fixtures. `quick_profile`: ONE run of the quick profile (digits, one seed) per test session, in a fresh
+"""Shared fixtures. `quick_profile`: ONE run of the quick profile (the shapes plugin dataset, one seed, one pair) per test session, in a fresh
 copy of the working tree, used by the pipeline tests and the browser tests (it takes minutes on a CPU)."""
 import os, sys
 from pathlib import Path
@@ -14,6 +14,7 @@ def quick_profile(tmp_path_factory) -> Path:
         dest = Path(os.environ['RTK_QUICK_PROFILE']).resolve()   # on the browser tests without rerunning the profile
         assert (dest / 'mlflow.db').exists() and (dest / 'dvc.lock').exists(), f"{dest} is not a quick-profile run"
         return dest
-    dest = smoke.make_copy(tmp_path_factory.mktemp('smoke') / 'repo', seeds=[0])
+    # one seed and one pair (the faster one, which the ablation also uses): the whole DAG, at the least CPU cost
+    dest = smoke.make_copy(tmp_path_factory.mktemp('smoke') / 'repo', seeds=[0], pairs=['resnet20-resnet8'])
     smoke.repro(dest)
     return dest

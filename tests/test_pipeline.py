@@ -32,7 +32,12 @@ def test_report_and_runs(repo):
     csv = (repo / 'results/report/results.csv').read_text().splitlines()
     assert csv[0].endswith(',selection_rule') and all(l.endswith(',last-epoch test accuracy') for l in csv[1:]), csv
     figs = sorted(f.name for f in (repo / 'results/report').glob('*.png'))
-    assert figs == sorted([f"{k}_{ds}_{pr['name']}.png" for pr in p['pairs'] for k in ('curves', 'attention')]), figs
+    ab = p['ablation']            # ds has no published figures: its published plot shows ours alone, for every pair
+    assert figs == sorted([f"{k}_{ds}_{pr['name']}.png" for pr in p['pairs'] for k in ('curves', 'attention', 'published')]
+                          + [f"ablation_{ab['dataset']}_{ab['teacher']}-{ab['student']}.png"]), figs
+    for s in ('## Against the published numbers', 'best-epoch test accuracy (the published papers\' rule)',
+              f"## Ablation over keep × τ: {ab['dataset']}", "The rule for RTK's defaults (`choose_keep_tau`) picks"):
+        assert s in md, s
     assert (repo / 'results/report/report.ipynb').exists()
     import mlflow
     client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
