@@ -15,7 +15,7 @@ from . import data as rdata
 
 # %% auto #0
 __all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_KEYS', 'load_plugin', 'load_plugins', 'plugins_of',
-           'validate_params', 'load_params', 'teacher_dir', 'student_dir', 'run_config', 'ablation_dir',
+           'teacher_dir', 'student_dir', 'run_config', 'validate_params', 'load_params', 'ablation_dir',
            'ablation_config', 'deep_merge', 'apply_profile', 'list_text', 'train_config', 'build_parser', 'main']
 
 # %% ../nbs/04_pipeline.ipynb #3949fc74
@@ -59,12 +59,15 @@ def load_plugins(entries, root='.', where: str = 'plugins') -> list:
     if not isinstance(entries, list): raise ConfigError(f"{where} must be a list of .py files or module names, got {entries!r}")
     return [load_plugin(e, root) for e in entries]
 
+def _read_yaml(path: Path):
+    try: return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e: raise ConfigError(f"{path} is not valid YAML: {e}") from None
+
 def plugins_of(params='params.yaml') -> list:
     "Load the plugins named in a params file, if there is one (what `rtk-nb prepare/list/train --config` do first)."
     path = Path(params)
     if not path.is_file(): return []
-    try: p = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e: raise ConfigError(f"{path} is not valid YAML: {e}") from None
+    p = _read_yaml(path)
     return load_plugins(p.get('plugins') if isinstance(p, dict) else None, path.parent, f"{path}: plugins")
 
 # %% ../nbs/04_pipeline.ipynb #e53c3c62
@@ -135,6 +138,36 @@ def _check_ablation(p, where):
             try: method_settings('rtk', {**(p['loss'].get('rtk') or {}), 'keep': k, 'tau': t})
             except ConfigError as e: raise ConfigError(f"{w}: grid point keep={k}, tau={t}: {e}") from None
 
+# %% ../nbs/04_pipeline.ipynb #5b57cb56
+def teacher_dir(dataset: str, arch: str, root='.') -> Path: return Path(root) / 'results' / 'runs' / dataset / f"teacher-{arch}"
+def student_dir(dataset: str, pair: str, method: str, seed: int, root='.') -> Path:
+    return Path(root) / 'results' / 'runs' / dataset / pair / f"{method}-s{seed}"
+
+def _pair(p, name):
+    for pr in p['pairs']:
+        if pr['name'] == name: return pr
+    raise ConfigError(f"pair {name!r} is not in params.yaml pairs: {[pr['name'] for pr in p['pairs']]}")
+
+def _stage_base(p: dict, dataset: str, overrides: dict) -> dict:
+    "What every stage of `dataset` starts from: the `train` block, the dataset and its recipe, then the caller's overrides."
+    return {**p['train'], 'dataset': dataset, 'recipe': p['recipes'][dataset], **overrides}
+
+def run_config(p: dict, dataset: str, method: str, pair: str | None = None, arch: str | None = None,
+               seed: int | None = None, root='.', **overrides) -> TrainConfig:
+    "The `TrainConfig` of one stage: a teacher (`method='teacher'`, `arch`) or a student (`pair`, `method`, `seed`)."
+    if dataset not in p['datasets']: raise ConfigError(f"dataset {dataset!r} is not in params.yaml datasets {p['datasets']}")
+    base = _stage_base(p, dataset, overrides)
+    if method == 'teacher':
+        if arch not in p['teachers']: raise ConfigError(f"teacher {arch!r} is not in params.yaml teachers {p['teachers']}")
+        return TrainConfig.from_dict({**base, 'method': 'teacher', 'teacher': arch, 'seed': p['teacher_seed'] if seed is None else seed,
+                                      'out_dir': str(teacher_dir(dataset, arch, root))})
+    pr = _pair(p, pair)
+    if method not in p['loss']: raise ConfigError(f"method {method!r} has no settings block loss.{method} in params.yaml")
+    return TrainConfig.from_dict({**base, 'loss': p['loss'][method] or {}, 'method': method, 'teacher': pr['teacher'],
+                                  'student': pr['student'], 'seed': seed or 0,
+                                  'teacher_ckpt': str(teacher_dir(dataset, pr['teacher'], root) / 'model.ckpt'),
+                                  'out_dir': str(student_dir(dataset, pr['name'], method, seed or 0, root))})
+
 # %% ../nbs/04_pipeline.ipynb #077c239b
 def _check_train_and_loss(p, where):
     tr, loss = p['train'], p['loss']
@@ -154,8 +187,7 @@ def _check_train_and_loss(p, where):
     for ds in p['datasets']:           # every student's config as its stage builds it (e.g. stages against the models)
         for pr in p['pairs']:
             for m in p['methods']:
-                try: TrainConfig.from_dict({**tr, 'dataset': ds, 'recipe': p['recipes'][ds], 'method': m, 'teacher': pr['teacher'],
-                                            'student': pr['student'], 'teacher_ckpt': '-', 'loss': loss[m] or {}})
+                try: run_config(p, ds, m, pair=pr['name'])
                 except ConfigError as e: raise ConfigError(f"{where}: the {m} runs of {ds}, pair {pr['name']}: {e}") from None
 
 def validate_params(p: dict, where: str = 'params.yaml', root='.') -> dict:
@@ -181,35 +213,7 @@ def load_params(path='params.yaml') -> dict:
     "Read and validate `params.yaml`."
     path = Path(path)
     if not path.is_file(): raise ConfigError(f"{path} not found: run from the repository root or pass the params file")
-    try: p = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e: raise ConfigError(f"{path} is not valid YAML: {e}") from None
-    return validate_params(p, str(path), path.parent)
-
-# %% ../nbs/04_pipeline.ipynb #5b57cb56
-def teacher_dir(dataset: str, arch: str, root='.') -> Path: return Path(root) / 'results' / 'runs' / dataset / f"teacher-{arch}"
-def student_dir(dataset: str, pair: str, method: str, seed: int, root='.') -> Path:
-    return Path(root) / 'results' / 'runs' / dataset / pair / f"{method}-s{seed}"
-
-def _pair(p, name):
-    for pr in p['pairs']:
-        if pr['name'] == name: return pr
-    raise ConfigError(f"pair {name!r} is not in params.yaml pairs: {[pr['name'] for pr in p['pairs']]}")
-
-def run_config(p: dict, dataset: str, method: str, pair: str | None = None, arch: str | None = None,
-               seed: int | None = None, root='.', **overrides) -> TrainConfig:
-    "The `TrainConfig` of one stage: a teacher (`method='teacher'`, `arch`) or a student (`pair`, `method`, `seed`)."
-    if dataset not in p['datasets']: raise ConfigError(f"dataset {dataset!r} is not in params.yaml datasets {p['datasets']}")
-    base = {**p['train'], 'dataset': dataset, 'recipe': p['recipes'][dataset], **overrides}
-    if method == 'teacher':
-        if arch not in p['teachers']: raise ConfigError(f"teacher {arch!r} is not in params.yaml teachers {p['teachers']}")
-        return TrainConfig.from_dict({**base, 'method': 'teacher', 'teacher': arch, 'seed': p['teacher_seed'] if seed is None else seed,
-                                      'out_dir': str(teacher_dir(dataset, arch, root))})
-    pr = _pair(p, pair)
-    if method not in p['loss']: raise ConfigError(f"method {method!r} has no settings block loss.{method} in params.yaml")
-    return TrainConfig.from_dict({**base, 'loss': p['loss'][method] or {}, 'method': method, 'teacher': pr['teacher'],
-                                  'student': pr['student'], 'seed': seed or 0,
-                                  'teacher_ckpt': str(teacher_dir(dataset, pr['teacher'], root) / 'model.ckpt'),
-                                  'out_dir': str(student_dir(dataset, pr['name'], method, seed or 0, root))})
+    return validate_params(_read_yaml(path), str(path), path.parent)
 
 # %% ../nbs/04_pipeline.ipynb #b824ffe0
 def _grid_value(values: list, v, what: str):
@@ -227,7 +231,7 @@ def ablation_config(p: dict, keep, tau, seed: int = 0, root='.', **overrides) ->
     keep, tau = _grid_value(ab['keep'], keep, 'keep'), _grid_value(ab['tau'], tau, 'tau')
     if seed not in p['seeds']: raise ConfigError(f"ablation seed {seed!r} is not in params.yaml seeds {p['seeds']}")
     ds, t, s = ab['dataset'], ab['teacher'], ab['student']
-    return TrainConfig.from_dict({**p['train'], 'dataset': ds, 'recipe': p['recipes'][ds], **overrides,
+    return TrainConfig.from_dict({**_stage_base(p, ds, overrides),
                                   'loss': {**(p['loss'].get('rtk') or {}), 'keep': keep, 'tau': tau}, 'method': 'rtk',
                                   'teacher': t, 'student': s, 'seed': seed, 'experiment': f"{ds}-ablation",
                                   'teacher_ckpt': str(teacher_dir(ds, t, root) / 'model.ckpt'),
@@ -278,11 +282,11 @@ def train_config(args) -> TrainConfig:
         if not isinstance(d, dict): raise ConfigError(f"--config {args.config}: not a YAML file holding a mapping of TrainConfig fields")
         return TrainConfig.from_dict(deep_merge(d, over))
     if (args.keep is None) != (args.tau is None): raise ConfigError("an ablation stage needs both --keep and --tau")
-    if args.keep is not None:
-        cfg = ablation_config(load_params(args.params), args.keep, args.tau, args.seed or 0)
-        return TrainConfig.from_dict(deep_merge(cfg.to_dict(), over))
-    if not args.dataset: raise ConfigError("rtk-nb train needs --dataset (a pipeline stage), --keep/--tau (an ablation stage) or --config FILE")
-    cfg = run_config(load_params(args.params), args.dataset, args.method, pair=args.pair, arch=args.arch, seed=args.seed)
+    if args.keep is None and not args.dataset:
+        raise ConfigError("rtk-nb train needs --dataset (a pipeline stage), --keep/--tau (an ablation stage) or --config FILE")
+    p = load_params(args.params)
+    cfg = (ablation_config(p, args.keep, args.tau, args.seed or 0) if args.keep is not None
+           else run_config(p, args.dataset, args.method, pair=args.pair, arch=args.arch, seed=args.seed))
     return TrainConfig.from_dict(deep_merge(cfg.to_dict(), over))
 
 # %% ../nbs/04_pipeline.ipynb #33693a8a
