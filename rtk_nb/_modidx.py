@@ -189,7 +189,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'rtk_nb.report.ablation_table': ('report.html#ablation_table', 'rtk_nb/report.py'),
                                'rtk_nb.report.ablation_weights': ('report.html#ablation_weights', 'rtk_nb/report.py'),
                                'rtk_nb.report.attention_figure': ('report.html#attention_figure', 'rtk_nb/report.py'),
-                               'rtk_nb.report.best_accuracy': ('report.html#best_accuracy', 'rtk_nb/report.py'),
                                'rtk_nb.report.build_report': ('report.html#build_report', 'rtk_nb/report.py'),
                                'rtk_nb.report.cell': ('report.html#cell', 'rtk_nb/report.py'),
                                'rtk_nb.report.choose_keep_tau': ('report.html#choose_keep_tau', 'rtk_nb/report.py'),

@@ -19,11 +19,11 @@ from . import data as rdata
 
 # %% auto #0
 __all__ = ['KEY', 'RULE', 'PUBLISHED_RULE', 'COLUMNS', 'SOURCES', 'PUB_METHODS', 'PUBLISHED', 'OURS_LAST', 'OURS_BEST',
-           'PUB_COLUMNS', 'param_float', 'best_accuracy', 'collect_runs', 'cell', 'pair_runs', 'results_table',
-           'metric_histories', 'plot_history', 'plot_curves', 'attention_figure', 'published_row', 'published_pairs',
-           'recipe_caveat', 'published_table', 'published_figure', 'ablation_table', 'top_channel_weight',
-           'ablation_weights', 'ablation_figure', 'choose_keep_tau', 'recipes_used', 'published_section',
-           'ablation_runs', 'ablation_section', 'build_report']
+           'PUB_COLUMNS', 'param_float', 'metric_histories', 'collect_runs', 'cell', 'pair_runs', 'results_table',
+           'plot_history', 'plot_curves', 'attention_figure', 'published_row', 'published_pairs', 'recipe_caveat',
+           'published_table', 'published_figure', 'ablation_table', 'top_channel_weight', 'ablation_weights',
+           'ablation_figure', 'choose_keep_tau', 'recipes_used', 'published_section', 'ablation_runs',
+           'ablation_section', 'build_report']
 
 # %% ../nbs/05_report.ipynb #a1b61924
 KEY = ['dataset', 'method', 'teacher', 'student', 'seed']
@@ -36,10 +36,11 @@ def param_float(params: dict, k: str) -> float:
     try: return float(params[k])
     except (KeyError, TypeError, ValueError): return float('nan')
 
-def best_accuracy(client, run_id: str, key: str = 'test_acc') -> float:
-    "The largest value of metric `key` over a run's epochs (its MLflow history); NaN without history."
-    h = [m.value for m in client.get_metric_history(run_id, key)]
-    return max(h) if h else float('nan')
+def metric_histories(run_ids, key='test_acc', uri=None) -> dict[str, list[float]]:
+    "Per-epoch history of `key` for each run id."
+    import mlflow
+    client = mlflow.MlflowClient(uri or tracking_uri())
+    return {r: [m.value for m in sorted(client.get_metric_history(r, key), key=lambda m: m.step)] for r in run_ids}
 
 def _row(r) -> dict:
     tags, prm = r.data.tags, r.data.params
@@ -59,7 +60,8 @@ def collect_runs(experiments, uri: str | None = None, key=KEY) -> pd.DataFrame:
     df = pd.DataFrame([_row(r) for r in runs], columns=[c for c in COLUMNS if c != 'best_acc'])
     df['seed'] = df['seed'].astype(int)
     df = df.drop_duplicates(list(key), keep='first').reset_index(drop=True)
-    df.insert(COLUMNS.index('best_acc'), 'best_acc', [best_accuracy(client, r) for r in df.run_id])
+    hist = metric_histories(df.run_id, uri=uri)          # the best epoch: the largest test_acc of the run's history
+    df.insert(COLUMNS.index('best_acc'), 'best_acc', [max(hist[r], default=float('nan')) for r in df.run_id])
     return df.astype({'test_acc': float, 'best_acc': float})
 
 # %% ../nbs/05_report.ipynb #766afa5c
@@ -95,12 +97,6 @@ def results_table(runs: pd.DataFrame, p: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../nbs/05_report.ipynb #8f9a34e7
-def metric_histories(run_ids, key='test_acc', uri=None) -> dict[str, list[float]]:
-    "Per-epoch history of `key` for each run id."
-    import mlflow
-    client = mlflow.MlflowClient(uri or tracking_uri())
-    return {r: [m.value for m in sorted(client.get_metric_history(r, key), key=lambda m: m.step)] for r in run_ids}
-
 def plot_history(history: list[dict], ax=None, title=None):
     "Train/test accuracy per epoch of one run (a `fit` result's `history`)."
     ax = ax or plt.subplots(figsize=(5, 3.2))[1]
