@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .models import FeatureHooks
-from .checks import ConfigError, check_keys, check_name, check_number
+from .checks import ConfigError, check_keys, check_name, check_number, is_int
 
 # %% auto #0
 __all__ = ['LOSS_TERMS', 'METHODS', 'fp32_region', 'attention_map', 'match_spatial', 'at_loss', 'n_keep', 'rtk_target',
@@ -245,7 +245,7 @@ def _layers(model, layers, who):
 
 def check_stages(stages, n_layers: int | None = None) -> list[int]:
     "`stages` as a list of 1-based stage indices: non-empty, distinct, increasing integers >= 1 (and <= `n_layers` when given)."
-    ok = isinstance(stages, (list, tuple)) and len(stages) > 0 and all(isinstance(i, int) and not isinstance(i, bool) for i in stages)
+    ok = isinstance(stages, (list, tuple)) and len(stages) > 0 and all(is_int(i) for i in stages)
     if not ok or list(stages) != sorted(set(stages)) or stages[0] < 1:
         raise ConfigError(f"stages={stages!r} must be a non-empty list of distinct, increasing integers >= 1 (1 = the first stage)")
     if n_layers is not None and stages[-1] > n_layers:
