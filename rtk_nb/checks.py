@@ -8,7 +8,8 @@ import difflib, math
 from typing import Iterable
 
 # %% auto #0
-__all__ = ['ConfigError', 'did_you_mean', 'check_keys', 'check_name', 'is_int', 'check_int', 'check_number']
+__all__ = ['EXTRAS', 'ConfigError', 'did_you_mean', 'check_keys', 'check_name', 'is_int', 'check_int', 'check_number',
+           'MissingDependency', 'optional_import']
 
 # %% ../nbs/00a_checks.ipynb #6ab37048
 class ConfigError(ValueError):
@@ -60,3 +61,19 @@ def check_number(name: str, v, lo: float | None = None, hi: float | None = None,
         rng = f"{'(' if lo_open else '['}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
         raise ConfigError(f"{name}={v!r} is out of range: allowed {rng}{_why(meaning)}")
     return v
+
+# %% ../nbs/00a_checks.ipynb #0b915932
+EXTRAS = {'mlflow': 'mlflow', 'sklearn': 'scikit-learn', 'scipy': 'scipy', 'matplotlib': 'matplotlib', 'pandas': 'pandas'}
+
+class MissingDependency(ConfigError):
+    "An optional package (one of the `[train]` extra's) is not installed: the message names it and the install line."
+
+def optional_import(module: str, purpose: str, alternative: str = ''):
+    "Import `module` for `purpose`; a missing package raises `MissingDependency` with `pip install 'rtk_nb[train]'`."
+    import importlib
+    try: return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        top = module.split('.')[0]
+        if e.name not in (module, top): raise                      # the package is there but broken: its own error
+        raise MissingDependency(f"{purpose} needs the package {EXTRAS.get(top, top)!r}, which is not installed: "
+                                f"pip install 'rtk_nb[train]' (the training extra){' — ' + alternative if alternative else ''}") from None

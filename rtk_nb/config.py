@@ -69,6 +69,7 @@ class TrainConfig:
     experiment: Optional[str] = None     # default: the dataset name
     check_every: int = 50                # steps between finiteness checks of the loss
     progress: bool = True
+    reuse_from: list = field(default_factory=list)   # folders that may hold a finished run of the same identity (see fit)
     def __post_init__(self):
         fill_from_recipe(self)
         validate_config(self)
@@ -78,8 +79,12 @@ class TrainConfig:
     needs_teacher = property(lambda self: method_needs_teacher(self.loss_method), doc="whether the method distils from a teacher")
     @property
     def run_name(self) -> str:
+        "`<method>-<teacher>-<student>-s<seed>`, then each loss setting that differs from the method's default, e.g. `-keep0.25-tauinf`."
         if self.method == 'teacher': return f"teacher-{self.teacher}-s{self.seed}"
-        return f"{self.method}-{self.teacher}-{self.student}-s{self.seed}" if self.needs_teacher else f"{self.method}-{self.student}-s{self.seed}"
+        base = f"{self.method}-{self.teacher}-{self.student}" if self.needs_teacher else f"{self.method}-{self.student}"
+        default = method_settings(self.loss_method, {})
+        return f"{base}-s{self.seed}" + ''.join(f"-{k}{v:g}" if isinstance(v, float) else f"-{k}{v}"
+                                                for k, v in self.loss.items() if v != default.get(k))
     @property
     def output_dir(self) -> Path: return Path(self.out_dir) if self.out_dir else Path('runs') / self.dataset / self.run_name
     def to_dict(self) -> dict: return asdict(self)
@@ -149,7 +154,7 @@ def validate_config(c: TrainConfig) -> None:
 
 # %% ../nbs/03a_config.ipynb #f74b9178
 _HOW = {'device', 'compile', 'capture', 'track', 'tracking_uri', 'experiment', 'progress', 'check_every', 'out_dir',
-        'data_root', 'download', 'amp', 'channels_last'}
+        'data_root', 'download', 'amp', 'channels_last', 'reuse_from'}
 
 def config_fingerprint(cfg: TrainConfig) -> dict:
     "The fields that define the experiment of `cfg` and that it uses (what a checkpoint must match to be resumed)."

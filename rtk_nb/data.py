@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from .checks import MissingDependency, optional_import
 from .files import atomic_write, file_digest
 
 # %% auto #0
@@ -156,7 +157,7 @@ def _convert(name: str, info: DatasetInfo, raw: Path, progress: bool) -> dict:
     conv = _CONVERTERS[name]
     kw = {'progress': progress} if 'progress' in inspect.signature(conv).parameters else {}
     try: arrays = conv(raw, info, **kw)
-    except DataError: raise
+    except (DataError, MissingDependency): raise       # a missing package is not a corrupt file
     except Exception as e:
         raise DataError(f"could not parse the raw files of '{name}' in {raw} ({type(e).__name__}: {e}). They may be "
                         "corrupt or incomplete: delete them and run prepare again.") from e
@@ -226,7 +227,7 @@ _SVHN_FILES = {'train': 'train_32x32.mat', 'test': 'test_32x32.mat', 'extra': 'e
 
 def svhn_convert(raw_dir: Path, info: DatasetInfo) -> dict:
     "SVHN `.mat` files → uint8 N×3×32×32 and labels with 10 → 0."
-    from scipy.io import loadmat
+    loadmat = optional_import('scipy.io', "reading SVHN's .mat files").loadmat
     out = {}
     for split in info.splits:
         m = loadmat(raw_dir / _SVHN_FILES[split])
@@ -266,8 +267,8 @@ def _cinic_convert(raw_dir: Path, info: DatasetInfo, progress: bool = True) -> d
 # %% ../nbs/02_data.ipynb #af441131
 def _digits_convert(raw_dir: Path, info: DatasetInfo) -> dict:
     "scikit-learn's digits → 32×32 RGB uint8, stratified 80/20 train/test split."
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    load_digits = optional_import('sklearn.datasets', 'the digits demo set').load_digits
+    train_test_split = optional_import('sklearn.model_selection', 'the digits demo set').train_test_split
     d = load_digits()
     x = torch.tensor(d.images, dtype=torch.float32)[:, None] * (255 / 16)
     x = F.interpolate(x, size=(32, 32), mode='bilinear', align_corners=False).round().clamp(0, 255).to(torch.uint8)

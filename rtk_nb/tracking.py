@@ -6,6 +6,7 @@
 from __future__ import annotations
 import os, subprocess, time
 from pathlib import Path
+from .checks import optional_import as _optional
 
 # %% auto #0
 __all__ = ['EXPERIMENT_KIND', 'repo_root', 'tracking_uri', 'git_commit', 'dataset_inputs', 'Tracker', 'run_params', 'run_tags']
@@ -64,7 +65,7 @@ class Tracker:
     def __init__(self, cfg):
         self.cfg, self.run_id, self.client = cfg, None, None
         if not cfg.track: return
-        import mlflow
+        mlflow = _optional('mlflow', 'tracking runs in MLflow', 'or set track=False')
         from mlflow.tracking import MlflowClient
         self.mlflow, self.uri = mlflow, tracking_uri(cfg)
         if self.uri.startswith('http'):
@@ -83,8 +84,7 @@ class Tracker:
             raise RuntimeError(f"MLflow tracking store {self.uri} is unreachable ({type(e).__name__}: {str(e)[:200]}). "
                                "Start the server, fix MLFLOW_TRACKING_URI, or set track: false.") from e
 
-    def start(self, run_id: str | None, params: dict, tags: dict) -> str | None:
-        if not self.client: return None
+    def _experiment_id(self) -> str:
         name = self.cfg.experiment or self.cfg.dataset
         exp = _retry(self.client.get_experiment_by_name, name)
         exp_id = exp.experiment_id if exp else None
@@ -94,24 +94,44 @@ class Tracker:
                 exp_id = _retry(self.client.get_experiment_by_name, name).experiment_id
         if not exp or exp.tags.get('mlflow.experimentKind') != EXPERIMENT_KIND:
             _retry(self.client.set_experiment_tag, exp_id, 'mlflow.experimentKind', EXPERIMENT_KIND)
-        if run_id:
-            try: _retry(self.client.update_run, run_id, status='RUNNING')
-            except Exception:       # the checkpoint's run is not in this store (another tracking URI): start a new run
-                print(f"MLflow run {run_id} of the checkpoint is not in {self.uri}; logging to a new run")
-                run_id = None
-        if not run_id:
+        return exp_id
+
+    def status(self, run_id: str | None) -> str | None:
+        "The MLflow status of `run_id` ('FINISHED', 'KILLED', ...); None without tracking, without a run id, or if the store lacks it."
+        if not (self.client and run_id): return None
+        try: return _retry(self.client.get_run, run_id).info.status
+        except Exception: return None
+
+    def _previous_run(self, exp_id: str, out_dir: str) -> str | None:
+        "The latest earlier run that wrote to the same folder (what a new run there follows)."
+        runs = _retry(self.client.search_runs, [exp_id], f"tags.out_dir = '{out_dir}'", max_results=1,
+                      order_by=['attributes.start_time DESC'])
+        return runs[0].info.run_id if runs else None
+
+    def start(self, run_id: str | None, params: dict, tags: dict) -> str | None:
+        """Reopen run `run_id` (an interrupted run resumed) or create a new one. A FINISHED run is never reopened:
+        a later attempt is a new run, tagged `rtk_nb.previous_run_id` (as is any run whose folder held an earlier run)."""
+        if not self.client: return None
+        exp_id = self._experiment_id()
+        status = self.status(run_id)
+        if run_id and status is None:     # the checkpoint's run is not in this store (another tracking URI)
+            print(f"MLflow run {run_id} of the checkpoint is not in {self.uri}; logging to a new run")
+        if status in (None, 'FINISHED'):
+            prev = run_id if status == 'FINISHED' else (tags.get('out_dir') and self._previous_run(exp_id, tags['out_dir']))
+            tags = {**tags, **({'rtk_nb.previous_run_id': prev} if prev else {})}
             run_id = _retry(self.client.create_run, exp_id, run_name=self.cfg.run_name, tags=tags).info.run_id
             from mlflow.entities import Param
             _retry(self.client.log_batch, run_id, params=[Param(k, str(v)[:6000]) for k, v in params.items()])
             if inputs := dataset_inputs(self.cfg): _retry(self.client.log_inputs, run_id, datasets=inputs)
+        else: _retry(self.client.update_run, run_id, status='RUNNING')
         self.run_id = run_id
         return run_id
 
-    def log_metrics(self, metrics: dict, step: int):
+    def log_metrics(self, metrics: dict, step: int | None = None):
         if not self.run_id: return
         from mlflow.entities import Metric
         ts = int(time.time() * 1000)
-        _retry(self.client.log_batch, self.run_id, metrics=[Metric(k, float(v), ts, step) for k, v in metrics.items()])
+        _retry(self.client.log_batch, self.run_id, metrics=[Metric(k, float(v), ts, step or 0) for k, v in metrics.items()])
 
     def log_artifact(self, path):
         if self.run_id: _retry(self.client.log_artifact, self.run_id, str(path))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03d_train.ipynb #80480e64
 from __future__ import annotations
-import os, time
+import contextlib, os, signal, threading, time
 from pathlib import Path
 from typing import Callable
 import torch
@@ -23,7 +23,8 @@ from . import data as rdata
 # %% auto #0
 __all__ = ['OUTPUTS', 'device_for', 'amp_dtype', 'use_channels_last', 'DivergenceError', 'load_teacher', 'run_fingerprint',
            'build_step', 'evaluate', 'make_step', 'train_epoch', 'previous_fingerprint', 'resumable_state', 'restore',
-           'save_last', 'save_final', 'print_epoch', 'fit', 'train_teacher', 'distill']
+           'twin_state', 'write_history', 'save_last', 'run_metrics', 'run_timings', 'save_final', 'print_epoch',
+           'Stopped', 'stop_signals', 'fit', 'train_teacher', 'distill']
 
 # %% ../nbs/03d_train.ipynb #08e0a0f5
 def device_for(cfg: TrainConfig) -> torch.device:
@@ -161,36 +162,69 @@ def restore(state: dict | None, model, opt, sched, dev) -> tuple[int, list, str 
     torch.set_rng_state(state['rng_cpu'])
     if dev.type == 'cuda' and 'rng_cuda' in state: torch.cuda.set_rng_state(state['rng_cuda'], dev)
     return state['epoch'], state['history'], state.get('mlflow_run_id')
+def twin_state(folders, fp: dict, epochs: int) -> tuple[dict | None, Path | None]:
+    "`(state, folder)` of the first of `folders` whose `last.ckpt` is run `fp` finished (all `epochs` done); `(None, None)` if none."
+    for d in map(Path, folders or ()):
+        try: st = load_checkpoint(d / 'last.ckpt') if (d / 'last.ckpt').exists() else None
+        except Exception: continue                                      # a broken twin is its own stage's problem
+        if st is not None and st.get('fingerprint') == fp and st.get('epoch') == epochs: return st, d
+    return None, None
 
 # %% ../nbs/03d_train.ipynb #dbcfd9ae
+def write_history(out: Path, history: list[dict]) -> None:
+    "Write `out/history.csv`: a row per epoch, a column per key of the rows."
+    keys = list(dict.fromkeys(k for h in history for k in h))
+    write_text(out / 'history.csv', '\n'.join([','.join(keys)] + [','.join(f"{h.get(k, '')}" for k in keys) for h in history]) + '\n')
+
 def save_last(cfg, fp, model, opt, sched, dev, history, run_id) -> None:
     "Write `last.ckpt` (everything an exact resume needs) and `history.csv` after an epoch."
     save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
                      'rng_cpu': torch.get_rng_state(), **({'rng_cuda': torch.cuda.get_rng_state(dev)} if dev.type == 'cuda' else {}),
                      'epoch': len(history), 'history': history, 'fingerprint': fp,
                      'config': cfg.to_dict(), 'mlflow_run_id': run_id}, cfg.output_dir / 'last.ckpt')
-    keys = list(dict.fromkeys(k for h in history for k in h))
-    write_text(cfg.output_dir / 'history.csv',
-               '\n'.join([','.join(keys)] + [','.join(f"{h.get(k, '')}" for k in keys) for h in history]) + '\n')
+    write_history(cfg.output_dir, history)
 
-def save_final(cfg, fp, model, num_classes, history, seconds) -> dict:
-    "Write `model.ckpt` and `metrics.json` of the finished run; return the metrics."
-    final = history[-1]
-    metrics = {'test_acc': final['test_acc'], 'train_acc': final['train_acc'], 'epochs': cfg.epochs,
-               'img_per_s': sum(h['img_per_s'] for h in history) / len(history),
-               'train_time_s': sum(h['epoch_time_s'] for h in history), 'wall_time_s_this_process': seconds}
+def run_metrics(history: list[dict], epochs: int) -> dict:
+    "What `metrics.json` holds: the result of the run, nothing about the process that computed it."
+    return {'test_acc': history[-1]['test_acc'], 'best_acc': max(h['test_acc'] for h in history),
+            'train_acc': history[-1]['train_acc'], 'epochs': epochs}
+
+def run_timings(history: list[dict]) -> dict:
+    "How fast the epochs of `history` ran (logged to MLflow, not a DVC metric)."
+    return {'mean_img_per_s': sum(h['img_per_s'] for h in history) / len(history),
+            'train_time_s': sum(h['epoch_time_s'] for h in history)}
+
+def save_final(cfg, fp, model, num_classes, history) -> dict:
+    "Write `config.yaml`, `model.ckpt`, `metrics.json` and `history.csv` of the finished run; return the metrics."
+    metrics = run_metrics(history, cfg.epochs)
+    write_text(cfg.output_dir / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     save_checkpoint({'model': model.state_dict(), 'config': cfg.to_dict(), 'fingerprint': fp, 'arch': cfg.arch,
-                     'num_classes': num_classes, 'test_acc': final['test_acc']}, cfg.output_dir / 'model.ckpt')
+                     'num_classes': num_classes, 'test_acc': metrics['test_acc']}, cfg.output_dir / 'model.ckpt')
     write_json(metrics, cfg.output_dir / 'metrics.json')
+    write_history(cfg.output_dir, history)
     return metrics
 
 def print_epoch(row: dict, epochs: int):
     print(f"epoch {row['epoch']:>3}/{epochs}  loss {row['train_loss']:.4f}  train {row['train_acc']:.2f}%  "
           f"test {row['test_acc']:.2f}%  lr {row['lr']:.4g}  {row['img_per_s']:.0f} img/s", flush=True)
 
+# %% ../nbs/03d_train.ipynb #52bbbe37
+class Stopped(KeyboardInterrupt):
+    "Training was stopped by a signal (SIGINT or SIGTERM); the run is resumable from its `last.ckpt`."
+
+@contextlib.contextmanager
+def stop_signals():
+    "While inside: SIGTERM and SIGINT raise `Stopped`, even where SIGINT was ignored at start. Only in the main thread."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def stop(signum, frame): raise Stopped(f"stopped by {signal.Signals(signum).name}")
+    old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+
 # %% ../nbs/03d_train.ipynb #c8c705ec
 def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dict:
-    "Train according to `cfg`; returns the metrics dict (also written to `<out_dir>/metrics.json`)."
+    "Train according to `cfg` (or finish it without training, see `outcome`); returns the metrics (as in `<out_dir>/metrics.json`), timings, run id, folder, history and `outcome`."
     if not isinstance(cfg, TrainConfig): cfg = TrainConfig.from_dict(cfg)
     info, dev, out = rdata.get_info(cfg.dataset), device_for(cfg), cfg.output_dir
     tracker = Tracker(cfg)                                            # fails fast if the store is unreachable
@@ -199,30 +233,47 @@ def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dic
     train_dl, test_dl, _ = rdata.get_loaders(cfg.dataset, cfg.batch_size, root=cfg.data_root, device=dev, seed=cfg.seed,
                                              download=cfg.download, channels_last=use_channels_last(cfg, dev), padding=cfg.padding)
     state = resumable_state(out, fp)                                  # every check has passed: only now is anything moved
+    twin = None
+    if state is None: state, twin = twin_state(cfg.reuse_from, fp, cfg.epochs)
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True     # fixed batch shapes: let cuDNN pick its kernels
     model, distiller, opt = build_step(cfg, dev, info.num_classes, teacher)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=cfg.gamma)
     start, history, run_id = restore(state, model, opt, sched, dev)
-    if state is not None: print(f"resuming {cfg.run_name} from {out / 'last.ckpt'} at epoch {start}/{cfg.epochs}")
+    done = lambda m, outcome: {**m, 'run_id': run_id, 'out_dir': str(out), 'history': history, 'outcome': outcome}
+    if twin is None and start == cfg.epochs and (tracker.client is None or tracker.status(run_id) == 'FINISHED'):
+        distiller.remove_hooks()
+        metrics = save_final(cfg, fp, model, info.num_classes, history)
+        print(f"{cfg.run_name} is finished ({out / 'last.ckpt'}: epoch {start}/{cfg.epochs}); its other files were rewritten "
+              f"from it, nothing trained, MLflow run {run_id} left as it is")
+        return done(metrics, 'restored')
+    if twin is not None:
+        print(f"{cfg.run_name}: the same run (same fingerprint) is finished in {twin}; its result is taken, nothing trained")
+    elif state is not None: print(f"resuming {cfg.run_name} from {out / 'last.ckpt'} at epoch {start}/{cfg.epochs}")
     amp = amp_dtype(cfg, dev); step = make_step(cfg, distiller, opt, amp)
-    run_id = tracker.start(run_id, run_params(fp, num_classes=info.num_classes, device=str(dev), amp=str(amp),
-                                              channels_last=use_channels_last(cfg, dev), compile=cfg.compile, capture=cfg.capture),
-                         run_tags(cfg))
-    t_start = time.perf_counter()
+    tags = run_tags(cfg) | ({'rtk_nb.same_as': state.get('mlflow_run_id') or '', 'rtk_nb.same_as_dir': str(twin.resolve())} if twin else {})
+    run_id = tracker.start(None if twin else run_id, run_params(fp, num_classes=info.num_classes, device=str(dev), amp=str(amp),
+                                              channels_last=use_channels_last(cfg, dev), compile=cfg.compile, capture=cfg.capture), tags)
+    t0 = time.perf_counter()
     try:
-        write_text(out / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-        for epoch in range(start, cfg.epochs):
-            row = train_epoch(step, distiller, opt, train_dl, epoch, cfg)
-            row['test_acc'] = evaluate(model, test_dl, amp)
-            sched.step(); history.append(row)
-            tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=epoch + 1)
-            save_last(cfg, fp, model, opt, sched, dev, history, run_id)
-            if cfg.progress: print_epoch(row, cfg.epochs)
-            for cb in callbacks or []: cb(epoch + 1, row)
-        metrics = save_final(cfg, fp, model, info.num_classes, history, time.perf_counter() - t_start)
-        for f in ('config.yaml', 'metrics.json', 'history.csv', 'model.ckpt'): tracker.log_artifact(out / f)
-        tracker.end('FINISHED')
-        return {**metrics, 'run_id': run_id, 'out_dir': str(out), 'history': history}
+        with stop_signals():
+            write_text(out / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+            if twin is not None:                                      # the twin's history is this run's record too
+                for row in history: tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=row['epoch'])
+                save_last(cfg, fp, model, opt, sched, dev, history, run_id)
+            for epoch in range(start, cfg.epochs):
+                row = train_epoch(step, distiller, opt, train_dl, epoch, cfg)
+                row['test_acc'] = evaluate(model, test_dl, amp)
+                sched.step(); history.append(row)
+                tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=epoch + 1)
+                save_last(cfg, fp, model, opt, sched, dev, history, run_id)
+                if cfg.progress: print_epoch(row, cfg.epochs)
+                for cb in callbacks or []: cb(epoch + 1, row)
+            metrics = save_final(cfg, fp, model, info.num_classes, history)
+            timings = {**run_timings(history), 'wall_time_s': time.perf_counter() - t0}
+            tracker.log_metrics(timings)
+            for f in ('config.yaml', 'metrics.json', 'history.csv', 'model.ckpt'): tracker.log_artifact(out / f)
+            tracker.end('FINISHED')
+        return done({**metrics, **timings}, 'reused' if twin is not None else 'trained' if start < cfg.epochs else 'closed')
     except KeyboardInterrupt:
         tracker.end('KILLED'); raise
     except BaseException:
