@@ -4,10 +4,10 @@
 
 # %% ../nbs/04_pipeline.ipynb #7cb797b2
 from __future__ import annotations
-import argparse, copy, hashlib, importlib, importlib.util, json, sys, traceback
+import argparse, copy, hashlib, importlib, importlib.util, json, os, sys, time, traceback
 from pathlib import Path
 import yaml
-from .checks import ConfigError, check_keys, check_name, check_int, is_int
+from .checks import ConfigError, check_keys, check_name, check_int, is_int, did_you_mean
 from .models import list_models, stage_names
 from .losses import METHODS, method_settings, describe_method
 from .config import TrainConfig, RECIPES
@@ -15,8 +15,9 @@ from . import data as rdata
 
 # %% auto #0
 __all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_KEYS', 'load_plugin', 'load_plugins', 'plugins_of',
-           'teacher_dir', 'student_dir', 'run_config', 'validate_params', 'load_params', 'ablation_dir',
-           'ablation_config', 'deep_merge', 'apply_profile', 'list_text', 'train_config', 'build_parser', 'main']
+           'teacher_dir', 'student_dir', 'ablation_dir', 'same_run_dirs', 'run_config', 'validate_params',
+           'load_params', 'ablation_config', 'deep_merge', 'apply_profile', 'notebook_value', 'keep_aside',
+           'run_notebook', 'list_text', 'train_config', 'build_parser', 'main']
 
 # %% ../nbs/04_pipeline.ipynb #3949fc74
 _PLUGINS: dict[str, object] = {}    # a file's sha256 or a module name -> the loaded module
@@ -142,6 +143,8 @@ def _check_ablation(p, where):
 def teacher_dir(dataset: str, arch: str, root='.') -> Path: return Path(root) / 'results' / 'runs' / dataset / f"teacher-{arch}"
 def student_dir(dataset: str, pair: str, method: str, seed: int, root='.') -> Path:
     return Path(root) / 'results' / 'runs' / dataset / pair / f"{method}-s{seed}"
+def ablation_dir(dataset: str, teacher: str, student: str, keep, tau, seed: int, root='.') -> Path:
+    return Path(root) / 'results' / 'ablation' / dataset / f"{teacher}-{student}" / f"keep{keep}-tau{tau}-s{seed}"
 
 def _pair(p, name):
     for pr in p['pairs']:
@@ -152,21 +155,48 @@ def _stage_base(p: dict, dataset: str, overrides: dict) -> dict:
     "What every stage of `dataset` starts from: the `train` block, the dataset and its recipe, then the caller's overrides."
     return {**p['train'], 'dataset': dataset, 'recipe': p['recipes'][dataset], **overrides}
 
+def _student_seed(p: dict, seed) -> int:
+    if seed is None: return p['seeds'][0]
+    if seed not in p['seeds']:
+        raise ConfigError(f"seed {seed!r} is not in params.yaml seeds {p['seeds']}: add it there (the report reads only the study's seeds)")
+    return seed
+
+def _same_number(a, b) -> bool:
+    try: return float(a) == float(b)
+    except (TypeError, ValueError): return False    # an unvalidated grid value: not the same
+
+def same_run_dirs(p: dict, cfg: TrainConfig, root='.') -> list[str]:
+    """The folders of the study's other stages that train the same RTK run as `cfg`: the main RTK student of the
+    ablation's pair and the ablation grid point with its keep and tau (`fit` checks the fingerprints before reusing)."""
+    ab = p.get('ablation') or {}
+    if cfg.method != 'rtk' or cfg.dataset != ab.get('dataset') or (cfg.teacher, cfg.student) != (ab.get('teacher'), ab.get('student')):
+        return []
+    dirs = [student_dir(cfg.dataset, pr['name'], 'rtk', cfg.seed, root) for pr in p['pairs']
+            if 'rtk' in p['methods'] and (pr['teacher'], pr['student']) == (cfg.teacher, cfg.student)
+            and cfg.loss == method_settings('rtk', p['loss'].get('rtk') or {})]
+    dirs += [ablation_dir(cfg.dataset, cfg.teacher, cfg.student, k, t, cfg.seed, root) for k in ab['keep'] for t in ab['tau']
+             if _same_number(k, cfg.loss['keep']) and _same_number(t, cfg.loss['tau']) and cfg.seed in p['seeds']]
+    return [str(d) for d in dirs if Path(d) != cfg.output_dir]
+
 def run_config(p: dict, dataset: str, method: str, pair: str | None = None, arch: str | None = None,
                seed: int | None = None, root='.', **overrides) -> TrainConfig:
-    "The `TrainConfig` of one stage: a teacher (`method='teacher'`, `arch`) or a student (`pair`, `method`, `seed`)."
-    if dataset not in p['datasets']: raise ConfigError(f"dataset {dataset!r} is not in params.yaml datasets {p['datasets']}")
+    "The `TrainConfig` of one stage: a teacher (`method='teacher'`, `arch`) or a student (`pair`, `method`, `seed`, one of `p['seeds']`)."
+    if dataset not in p['datasets']: raise ConfigError(f"dataset {dataset!r} is not in params.yaml datasets {p['datasets']}{did_you_mean(dataset, p['datasets'])}")
     base = _stage_base(p, dataset, overrides)
     if method == 'teacher':
-        if arch not in p['teachers']: raise ConfigError(f"teacher {arch!r} is not in params.yaml teachers {p['teachers']}")
-        return TrainConfig.from_dict({**base, 'method': 'teacher', 'teacher': arch, 'seed': p['teacher_seed'] if seed is None else seed,
+        if arch not in p['teachers']: raise ConfigError(f"teacher {arch!r} is not in params.yaml teachers {p['teachers']}{did_you_mean(arch, p['teachers'])}")
+        if seed is not None and seed != p['teacher_seed']:
+            raise ConfigError(f"a teacher is trained once, with teacher_seed={p['teacher_seed']} (params.yaml), not seed {seed!r}")
+        return TrainConfig.from_dict({**base, 'method': 'teacher', 'teacher': arch, 'seed': p['teacher_seed'],
                                       'out_dir': str(teacher_dir(dataset, arch, root))})
     pr = _pair(p, pair)
-    if method not in p['loss']: raise ConfigError(f"method {method!r} has no settings block loss.{method} in params.yaml")
-    return TrainConfig.from_dict({**base, 'loss': p['loss'][method] or {}, 'method': method, 'teacher': pr['teacher'],
-                                  'student': pr['student'], 'seed': seed or 0,
-                                  'teacher_ckpt': str(teacher_dir(dataset, pr['teacher'], root) / 'model.ckpt'),
-                                  'out_dir': str(student_dir(dataset, pr['name'], method, seed or 0, root))})
+    check_name('method', method, ['teacher', *p['loss']], ' A method needs its settings block loss.<method> in params.yaml.')
+    seed = _student_seed(p, seed)
+    cfg = TrainConfig.from_dict({**base, 'loss': p['loss'][method] or {}, 'method': method, 'teacher': pr['teacher'],
+                                 'student': pr['student'], 'seed': seed,
+                                 'teacher_ckpt': str(teacher_dir(dataset, pr['teacher'], root) / 'model.ckpt'),
+                                 'out_dir': str(student_dir(dataset, pr['name'], method, seed, root))})
+    return cfg.replace(reuse_from=same_run_dirs(p, cfg, root))
 
 # %% ../nbs/04_pipeline.ipynb #077c239b
 def _check_train_and_loss(p, where):
@@ -222,20 +252,18 @@ def _grid_value(values: list, v, what: str):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and float(x) == float(v): return x
     raise ConfigError(f"ablation {what}={v!r} is not in the params.yaml grid {values}")
 
-def ablation_dir(dataset: str, teacher: str, student: str, keep, tau, seed: int, root='.') -> Path:
-    return Path(root) / 'results' / 'ablation' / dataset / f"{teacher}-{student}" / f"keep{keep}-tau{tau}-s{seed}"
-
 def ablation_config(p: dict, keep, tau, seed: int = 0, root='.', **overrides) -> TrainConfig:
     "The `TrainConfig` of one ablation stage: RTK at grid point (`keep`, `tau`) of `p['ablation']`, seed `seed`."
     ab = p['ablation']
     keep, tau = _grid_value(ab['keep'], keep, 'keep'), _grid_value(ab['tau'], tau, 'tau')
     if seed not in p['seeds']: raise ConfigError(f"ablation seed {seed!r} is not in params.yaml seeds {p['seeds']}")
     ds, t, s = ab['dataset'], ab['teacher'], ab['student']
-    return TrainConfig.from_dict({**_stage_base(p, ds, overrides),
+    cfg = TrainConfig.from_dict({**_stage_base(p, ds, overrides),
                                   'loss': {**(p['loss'].get('rtk') or {}), 'keep': keep, 'tau': tau}, 'method': 'rtk',
                                   'teacher': t, 'student': s, 'seed': seed, 'experiment': f"{ds}-ablation",
                                   'teacher_ckpt': str(teacher_dir(ds, t, root) / 'model.ckpt'),
                                   'out_dir': str(ablation_dir(ds, t, s, keep, tau, seed, root))})
+    return cfg.replace(reuse_from=same_run_dirs(p, cfg, root))
 
 # %% ../nbs/04_pipeline.ipynb #e00c8470
 def deep_merge(base: dict, over: dict) -> dict:
@@ -252,6 +280,39 @@ def apply_profile(profile, params='params.yaml') -> dict:
                              f"{params} + {profile}", params.parent)
     params.write_text(f"# {params.name} with profile {profile} applied\n" + yaml.safe_dump(merged, sort_keys=False))
     return merged
+
+# %% ../nbs/04_pipeline.ipynb #67b6e741
+def notebook_value(v: str):
+    "A `-p` value as papermill's command line reads it: True/False/None, an int, a float (inf too), else the string."
+    if v in ('True', 'False', 'None'): return {'True': True, 'False': False, 'None': None}[v]
+    for cast in (int, float):
+        try: return cast(v)
+        except ValueError: pass
+    return v
+
+def keep_aside(path: Path) -> Path | None:
+    "Rename an existing `path` to `<stem>-<its modification time><suffix>` (a new name, never an existing file); return it."
+    path = Path(path)
+    if not path.exists(): return None
+    stamp = time.strftime('%Y%m%d-%H%M%S', time.localtime(path.stat().st_mtime))
+    dest, i = path.with_name(f"{path.stem}-{stamp}{path.suffix}"), 1
+    while dest.exists(): dest, i = path.with_name(f"{path.stem}-{stamp}-{i}{path.suffix}"), i + 1
+    os.replace(path, dest)
+    return dest
+
+def run_notebook(nb, out, params: dict, log_output: bool = True) -> Path:
+    "Execute notebook `nb` into `out` with papermill: parameters checked against its `parameters` cell, an earlier `out` kept aside, the kernel over IPC."
+    import papermill as pm
+    from jupyter_client.manager import AsyncKernelManager
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kw): super().__init__(**kw); self.transport = 'ipc'
+    if not Path(nb).is_file(): raise ConfigError(f"notebook {nb} does not exist")
+    check_keys(params, list(pm.inspect_notebook(str(nb))), f"parameters of {nb}")
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    if old := keep_aside(out): print(f"the earlier executed {out.name} is kept as {old.name}")
+    pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name='python3', progress_bar=False,
+                        log_output=log_output, kernel_manager_class=IPCKernelManager)
+    return out
 
 # %% ../nbs/04_pipeline.ipynb #7d9dff13
 def list_text(what: str) -> str:
@@ -307,6 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser('list', help='list the registered datasets, models or methods')
     a.add_argument('what', choices=['datasets', 'models', 'methods', 'recipes'], help='which registry')
     a.add_argument('--params', default='params.yaml', help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
+    a = sub.add_parser('notebook', help='execute a pipeline notebook with papermill (what the DVC stages run)')
+    a.add_argument('notebook', help='the notebook, e.g. pipelines/train.ipynb')
+    a.add_argument('output', help='where the executed copy goes (an earlier one there is kept aside)')
+    a.add_argument('-p', '--parameter', nargs=2, action='append', default=[], metavar=('NAME', 'VALUE'),
+                   help="a parameter of the notebook's parameters cell (unknown names are errors)")
     a = sub.add_parser('train', help='run one training run, exactly as its pipeline stage would')
     a.add_argument('--params', default='params.yaml', help='the study file the stage is read from, and whose plugins are loaded (default params.yaml)')
     a.add_argument('--dataset', help='a dataset of params.yaml (stage mode)')
@@ -340,6 +406,10 @@ def _run(args) -> None:
     elif args.cmd == 'apply-profile':
         apply_profile(args.profile, args.params); print(f"applied {args.profile} to {args.params}")
     elif args.cmd == 'list': print(list_text(args.what))
+    elif args.cmd == 'notebook':
+        import logging
+        logging.basicConfig(format='%(message)s'); logging.getLogger('papermill').setLevel(logging.INFO)
+        run_notebook(args.notebook, args.output, {k: notebook_value(v) for k, v in args.parameter})
     elif args.cmd == 'train':
         from rtk_nb.train import fit
         r = fit(train_config(args))
@@ -352,4 +422,8 @@ def main(argv=None) -> int:
     try: _run(args)
     except (ConfigError, rdata.DataError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr); return 2
+    except Exception as e:
+        if type(e).__name__ != 'PapermillExecutionError': raise
+        print(f"error: {e.ename}: {e.evalue} (in cell {e.exec_count} of {args.output}; the traceback is above)", file=sys.stderr)
+        return 2 if e.ename in ('ConfigError', 'DataError', 'CheckpointError', 'MissingDependency') else 1
     return 0

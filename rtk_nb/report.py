@@ -14,6 +14,7 @@ from .models import create_model
 from .losses import METHODS, attention_map, rtk_target, match_spatial, method_needs_teacher, check_stages
 from .models import FeatureHooks
 from .checkpoint import load_checkpoint
+from .files import write_json
 from .tracking import tracking_uri
 from . import data as rdata
 
@@ -23,7 +24,7 @@ __all__ = ['KEY', 'RULE', 'PUBLISHED_RULE', 'COLUMNS', 'SOURCES', 'PUB_METHODS',
            'plot_history', 'plot_curves', 'attention_figure', 'published_row', 'published_pairs', 'recipe_caveat',
            'published_table', 'published_figure', 'ablation_table', 'top_channel_weight', 'ablation_weights',
            'ablation_figure', 'choose_keep_tau', 'recipes_used', 'published_section', 'ablation_runs',
-           'ablation_section', 'build_report']
+           'ablation_section', 'study_metrics', 'build_report']
 
 # %% ../nbs/05_report.ipynb #a1b61924
 KEY = ['dataset', 'method', 'teacher', 'student', 'seed']
@@ -373,8 +374,23 @@ def ablation_section(p: dict, out: Path, uri=None, root='.') -> tuple[str, pd.Da
     return '\n'.join(md), runs, [fn]
 
 # %% ../nbs/05_report.ipynb #554df1d5
-def build_report(p: dict, out_dir='results/report', uri: str | None = None, root='.') -> dict:
-    "Write `results.md`, `results.csv`, `published.csv`, `summary.json` and the PNG figures to `out_dir`; return what was written."
+def study_metrics(runs: pd.DataFrame, p: dict, ablation: pd.DataFrame | None = None) -> dict:
+    """The study's accuracies as `dvc exp show` and `dvc metrics diff` display them (`results/metrics.json`):
+    `<dataset>.<pair>.<teacher|method>`, the mean last-epoch test accuracy over the seeds, and
+    `ablation.keep<k>-tau<t>`, the mean over the seeds of a grid point; rounded to the report's two decimals."""
+    out = {}
+    for ds in p['datasets']:
+        for pr in p['pairs']:
+            s = pair_runs(runs, p, ds, pr)
+            accs = {m: s[s.method == m].test_acc.mean() for m in ('teacher', *p['methods'])}
+            out.setdefault(ds, {})[pr['name']] = {m: round(float(a), 2) for m, a in accs.items() if pd.notna(a)}
+    if ablation is not None and len(ablation):
+        means = ablation.groupby(['keep', 'tau']).test_acc.mean()
+        out['ablation'] = {f"keep{k:g}-tau{t:g}": round(float(a), 2) for (k, t), a in means.items()}
+    return out
+
+def build_report(p: dict, out_dir='results/report', uri: str | None = None, root='.', metrics_file=None) -> dict:
+    "Write `results.md`, `results.csv`, `published.csv`, `summary.json` and the PNG figures to `out_dir`, and the study's accuracies to `metrics_file` (if given); return what was written."
     from rtk_nb.pipeline import teacher_dir, student_dir
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     runs = collect_runs(p['datasets'], uri)
@@ -408,4 +424,5 @@ def build_report(p: dict, out_dir='results/report', uri: str | None = None, root
                'published': pub.to_dict(orient='records'),
                **({'ablation': _records(ab.drop(columns=['start_time']))} if ab is not None else {})}
     (out / 'summary.json').write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + '\n')
+    if metrics_file: write_json(study_metrics(runs, p, ab), metrics_file)
     return {'table': tab, 'runs': runs, 'figures': [out / f for f in figs], 'summary': summary, 'published': pub, 'ablation': ab}

@@ -3,7 +3,7 @@ merge profiles/smoke.yaml over its params.yaml and run the real DAG there with `
 
     python scripts/smoke.py [--dest .smoke] [--seeds 0 1]
 
-Everything runs offline on the example plugin dataset (plugins/shapes.py); results land in <dest>/results/ and <dest>/mlflow.db.
+Everything runs offline on the example plugin dataset (user_plugins/shapes.py); results land in <dest>/results/ and <dest>/mlflow.db.
 """
 import argparse, os, shutil, subprocess, sys, time
 from pathlib import Path

@@ -1,7 +1,7 @@
 """A user plugin: registers the `shapes` dataset with rtk_nb, without editing the package.
 
-`params.yaml` loads it with `plugins: [plugins/shapes.py]` (paths are relative to the params file); the quick profile
-(`profiles/smoke.yaml`) trains the whole study on it. From Python: `rtk_nb.pipeline.load_plugins(['plugins/shapes.py'])`.
+`params.yaml` loads it with `plugins: [user_plugins/shapes.py]` (paths are relative to the params file); the quick profile
+(`profiles/smoke.yaml`) trains the whole study on it. From Python: `rtk_nb.pipeline.load_plugins(['user_plugins/shapes.py'])`.
 
 `shapes` is procedural: ten outline-free shapes (disk, square, ring, cross, ...) drawn at a random place and size, a
 bright colour on a dark one, with pixel noise, 32×32 RGB. The generator is seeded, so every machine builds the same
@@ -44,5 +44,5 @@ def convert(raw_dir, info) -> dict:
 
 register_dataset(DatasetInfo(
     'shapes', len(CLASSES), (0.244, 0.241, 0.243), (0.261, 0.263, 0.263), True, ('train', 'test'), (),
-    description='PLUGIN (plugins/shapes.py): 10 procedural shapes, 1,500 train / 400 test 32×32 RGB; no download.'),
+    description='PLUGIN (user_plugins/shapes.py): 10 procedural shapes, 1,500 train / 400 test 32×32 RGB; no download.'),
     convert)
