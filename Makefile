@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro)"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
-	@echo "make smoke   the quick profile: the whole DAG on the offline digits dataset, in a temporary copy"
+	@echo "make smoke   the quick profile: the whole DAG on the offline plugin dataset shapes, in a copy under .smoke/"
 	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/on/whole step, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
 	@echo "make docs    build the documentation site from the notebooks into site/ (offline; serve: python -m http.server -d site)"
@@ -44,7 +44,7 @@ nbtest: venv
 	$(BIN)/nbdev-test --n-workers 2 --timing
 
 pytest: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA tests
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA --durations=10 tests
 
 test: check-clean check-sync nbtest pytest
 

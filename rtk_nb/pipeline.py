@@ -407,8 +407,9 @@ def _run(args) -> None:
         apply_profile(args.profile, args.params); print(f"applied {args.profile} to {args.params}")
     elif args.cmd == 'list': print(list_text(args.what))
     elif args.cmd == 'notebook':
-        import logging
-        logging.basicConfig(format='%(message)s'); logging.getLogger('papermill').setLevel(logging.INFO)
+        import logging        # the cells' output, without papermill's own per-cell progress lines
+        logging.basicConfig(format='%(message)s'); log = logging.getLogger('papermill'); log.setLevel(logging.INFO)
+        log.addFilter(lambda r: not str(r.msg).startswith(('Executing', 'Ending Cell', 'Input Notebook', 'Output Notebook')))
         run_notebook(args.notebook, args.output, {k: notebook_value(v) for k, v in args.parameter})
     elif args.cmd == 'train':
         from rtk_nb.train import fit

@@ -1,7 +1,9 @@
-"""The pipeline itself, end to end: the quick profile (a plugin dataset, tiny budgets, one seed) runs the real DAG with
-`dvc repro` in a fresh copy of the working tree; a second repro does nothing; changing one param reruns
-only its dependents; the report is filled; MLflow holds every run."""
-import csv, json, re
+"""The pipeline itself, end to end, driven with DVC's and MLflow's own commands: the quick profile (a plugin dataset,
+tiny budgets, one seed) runs the real DAG with `dvc repro` in a fresh copy of the working tree; a second repro does
+nothing; forced reruns and deleted outputs restore a finished run without training and without touching its MLflow
+record; `dvc exp run -S` reruns only its dependents and `dvc exp show` / `dvc metrics diff` show the accuracies;
+the report is filled; MLflow holds every run, each trained once."""
+import csv, json, re, subprocess
 from pathlib import Path
 import pytest, yaml
 import smoke          # scripts/ is put on sys.path by conftest.py
@@ -13,6 +15,17 @@ def repo(quick_profile):
 
 def ran(log: str) -> list[str]:
     return re.findall(r"Running stage '([^']+)'", log)
+
+def dvc(repo, *args, check=True) -> subprocess.CompletedProcess:
+    return smoke.sh('dvc', *args, cwd=repo, env=smoke.smoke_env(), check=check)
+
+def mlflow_runs(repo, experiment: str):
+    import mlflow
+    client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
+    return client, client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+
+def snapshot(folder: Path) -> dict:
+    return {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file()}
 
 def test_report_and_runs(repo):
     p = yaml.safe_load((repo / 'params.yaml').read_text())
@@ -69,15 +82,82 @@ def test_second_repro_does_nothing(repo):
     r = smoke.repro(repo)
     assert ran(r.stdout) == [], r.stdout
 
-def test_one_param_reruns_only_its_dependents(repo):
+def test_one_training_per_identity(repo):
+    "The ablation point equal to the main RTK run is trained once: the second stage takes the first one's result."
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ab = p['ablation']; ds = ab['dataset']
+    rtk = p['loss']['rtk']
+    _, main = mlflow_runs(repo, ds); _, abl = mlflow_runs(repo, f"{ds}-ablation")
+    m = next(r for r in main if r.data.tags['method'] == 'rtk' and r.data.tags['student'] == ab['student'])
+    a = next(r for r in abl if float(r.data.params['loss.keep']) == rtk['keep'] and float(r.data.params['loss.tau']) == rtk['tau'])
+    assert a.data.tags.get('rtk_nb.same_as') == m.info.run_id, a.data.tags             # one trained, the other reused it
+    assert a.data.metrics['test_acc'] == m.data.metrics['test_acc'] and a.info.status == 'FINISHED'
+    others = [r for r in abl if r.info.run_id != a.info.run_id]
+    assert others and not any('rtk_nb.same_as' in r.data.tags for r in others)         # every other grid point trained
+
+def test_forced_rerun_restores_without_training(repo):
+    "`dvc repro -f -s <stage>` twice: the finished run's outputs come back byte for byte; its MLflow record is untouched."
     p = yaml.safe_load((repo / 'params.yaml').read_text()); ds = p['datasets'][0]
-    p['loss']['rtk']['keep'] = 0.25
-    (repo / 'params.yaml').write_text(yaml.safe_dump(p, sort_keys=False))
-    r = smoke.repro(repo)
+    stage, folder = f"student@{ds}-pair0-vanilla-0", repo / f"results/runs/{ds}/{p['pairs'][0]['name']}/vanilla-s0"
+    before, (_, runs) = snapshot(folder), mlflow_runs(repo, ds)
+    for _ in range(2):
+        r = dvc(repo, 'repro', '-f', '-s', stage)
+        assert ran(r.stdout) == [stage] and 'nothing trained' in r.stdout, r.stdout[-3000:]
+        assert snapshot(folder) == before
+    _, after = mlflow_runs(repo, ds)
+    assert {r.info.run_id: r.info.status for r in after} == {r.info.run_id: r.info.status for r in runs}   # no run added or changed
+    assert all(r.info.status == 'FINISHED' for r in after)
+    r = dvc(repo, 'repro')                                              # and nothing downstream is stale
+    assert ran(r.stdout) == [], r.stdout
+    notebooks = sorted(f.name for f in (repo / f"results/notebooks/runs/{ds}/{p['pairs'][0]['name']}/vanilla-s0").iterdir())
+    assert len(notebooks) == 3 and 'train.ipynb' in notebooks, notebooks   # every executed notebook is kept
+
+def test_deleted_output_is_restored(repo):
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ds = p['datasets'][0]
+    folder = repo / f"results/runs/{ds}/{p['pairs'][0]['name']}/kd-s0"
+    before = snapshot(folder)
+    (folder / 'history.csv').unlink()
+    r = dvc(repo, 'repro')
+    assert ran(r.stdout) == [f"student@{ds}-pair0-kd-0"], r.stdout      # that stage only: the curves see no change
+    assert snapshot(folder) == before
+
+def test_dvc_exp_run_and_show(repo):
+    """A user's experiment: commit the study's results, `dvc exp run -S loss.rtk.keep=0.25` reruns only the RTK
+    students, the curves and the report; `dvc exp show`, `dvc metrics diff` and `dvc params diff` show the change."""
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ds = p['datasets'][0]
+    for cmd in (['git', 'add', '-A'], ['git', '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'results']):
+        smoke.sh(*cmd, cwd=repo)
+    tracked = smoke.sh('git', 'ls-files', cwd=repo).stdout.split()
+    assert 'results/metrics.json' in tracked and not [f for f in tracked if f.endswith('.ckpt')], tracked
+    r = dvc(repo, 'exp', 'run', '-n', 'keep25', '-S', 'loss.rtk.keep=0.25')
     expected = {f"student@{ds}-pair{i}-rtk-{s}" for i in range(len(p['pairs'])) for s in p['seeds']} | {'curves', 'report'}
     assert set(ran(r.stdout)) == expected, r.stdout
     cfg = yaml.safe_load((repo / f"results/runs/{ds}/{p['pairs'][0]['name']}/rtk-s0/config.yaml").read_text())
     assert cfg['loss']['keep'] == 0.25
+    rows, revs = {}, {}
+    for commit in json.loads(dvc(repo, 'exp', 'show', '--json').stdout):   # the baseline and its experiments, with metrics
+        for rev in [commit] + [r for e in (commit.get('experiments') or []) for r in e.get('revs', [])]:
+            name = rev.get('name') or rev['rev']
+            rows[name] = ((rev.get('data') or {}).get('metrics') or {}).get('results/metrics.json', {}).get('data')
+            revs[name] = rev['rev']
+    pair = p['pairs'][0]['name']
+    base = json.loads(smoke.sh('git', 'show', 'HEAD:results/metrics.json', cwd=repo).stdout)
+    assert rows.get('keep25') and rows.get('workspace'), rows
+    assert set(rows['keep25'][ds][pair]) == {'teacher', *p['methods']}                 # every method's accuracy, no '!'
+    for m in ('teacher', 'vanilla', 'kd', 'at'): assert rows['keep25'][ds][pair][m] == base[ds][pair][m]
+    in_git = smoke.sh('git', 'ls-tree', '-r', '--name-only', revs['keep25'], cwd=repo).stdout.split()
+    assert 'results/metrics.json' in in_git and not [f for f in in_git if f.endswith('.ckpt')], in_git   # checkpoints never in git
+    table = dvc(repo, 'exp', 'show', '--drop', '.*', '--keep', r'Experiment|.*\.(teacher|vanilla|kd|at|rtk)$|loss\.rtk\.keep').stdout
+    assert 'keep25' in table and f"{ds}.{pair}.rtk" in table and '0.25' in table, table    # --drop/--keep crashed before
+    diff = dvc(repo, 'metrics', 'diff', 'HEAD').stdout
+    print('\n' + table + '\n' + diff)
+    assert f"{ds}.{pair}.rtk" in diff and 'failed' not in diff.lower(), diff
+    assert 'loss.rtk.keep' in dvc(repo, 'params', 'diff', 'HEAD').stdout
+    _, runs = mlflow_runs(repo, ds)                                    # both RTK runs, told apart by name; nothing FAILED
+    names = [r.info.run_name for r in runs]
+    assert len(names) == len(set(names)) and all(r.info.status == 'FINISHED' for r in runs), names
+    assert {f"rtk-{pr['teacher']}-{pr['student']}-s0-keep0.25" for pr in p['pairs']} <= set(names)
+    prev = [r for r in runs if r.info.run_name.endswith('-keep0.25')]
+    assert all(r.data.tags.get('rtk_nb.previous_run_id') for r in prev)  # linked to the run it followed in that folder
 
 def test_ablation_grid_change_reruns_only_the_ablation_and_report(repo):
     "A new keep value adds its grid points' stages; the other grid points, the main study and the curves are not rerun."
@@ -104,5 +184,7 @@ def test_mlflow_as_users_meet_it(repo):
         for split, d in ins.items():
             assert d.name == ds and sha[split].startswith(d.digest) and len(d.digest) >= 12, d
             assert json.loads(d.source)['uri'].endswith(f'data/{ds}/{split}.npz') and json.loads(d.profile)['sha256'] == sha[split]
-    rtk = client.search_runs([exp.experiment_id], "tags.method = 'rtk'")
-    assert {r.info.run_name for r in rtk} == {f"rtk-{pr['teacher']}-{pr['student']}-s{s}" for pr in p['pairs'] for s in p['seeds']}
+    rtk = client.search_runs([exp.experiment_id], "tags.method = 'rtk'")     # the default settings' runs and the experiment's
+    names = {r.info.run_name for r in rtk}
+    assert {f"rtk-{pr['teacher']}-{pr['student']}-s{s}" for pr in p['pairs'] for s in p['seeds']} <= names, names
+    assert len(names) == len(rtk) and all(n.endswith(('-s0', '-s1', '-keep0.25')) for n in names), names

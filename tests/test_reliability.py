@@ -1,6 +1,10 @@
 """Reliability, with real processes: SIGKILL mid-epoch loses at most the running epoch and the rerun ends
-exactly like an uninterrupted run; SIGINT marks the MLflow run KILLED; parallel runs on one SQLite store all
-complete; an unreachable tracking server fails fast; a bad config creates nothing."""
+exactly like an uninterrupted run; SIGINT and SIGTERM (what schedulers send) mark the MLflow run KILLED and the
+rerun resumes it exactly, also when the run was started with SIGINT ignored; parallel runs on one SQLite store all
+complete; an unreachable tracking server fails fast; a bad config creates nothing.
+
+Every child starts with the default signal dispositions (`_default_signals`), so these tests measure the product,
+not how the test suite was launched (a shell's background job starts with SIGINT ignored)."""
 import json, os, signal, subprocess, sys, textwrap, time
 from pathlib import Path
 import pytest
@@ -10,7 +14,10 @@ def cfg(tmp: Path, out: str, **kw) -> dict:
             'data_root': str(tmp / 'data'), 'tracking_uri': f"sqlite:///{tmp / 'mlflow.db'}", 'progress': False,
             'device': 'cpu', 'out_dir': str(tmp / out), **kw}
 
-def launch(c: dict, env=None) -> subprocess.Popen:
+def _default_signals():
+    for sig in (signal.SIGINT, signal.SIGTERM): signal.signal(sig, signal.SIG_DFL)
+
+def launch(c: dict, env=None, preexec_fn=_default_signals) -> subprocess.Popen:
     code = textwrap.dedent(f"""
         import json, torch; torch.set_num_threads(1)
         from rtk_nb.train import TrainConfig, fit
@@ -18,7 +25,7 @@ def launch(c: dict, env=None) -> subprocess.Popen:
         print('TEST_ACC', r['test_acc'], r['run_id'])
     """)
     return subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, **(env or {})}, preexec_fn=preexec_fn)
 
 def finish(p: subprocess.Popen, timeout=300) -> tuple[float, str]:
     out, err = p.communicate(timeout=timeout)
@@ -37,8 +44,13 @@ def tmp(tmp_path_factory):
     prepare('digits', root=d / 'data')                   # once, before the parallel runs
     return d
 
-def test_sigkill_mid_epoch_then_resume(tmp):
-    full = finish(launch(cfg(tmp, 'full')))[0]
+@pytest.fixture(scope='module')
+def full_acc(tmp) -> float:
+    "The test accuracy of the run trained without interruption: what every interrupted-and-resumed run must end with."
+    return finish(launch(cfg(tmp, 'full')))[0]
+
+def test_sigkill_mid_epoch_then_resume(tmp, full_acc):
+    full = full_acc
     p = launch(cfg(tmp, 'killed')); last = tmp / 'killed' / 'last.ckpt'
     t0 = time.time()
     while ckpt_epoch(last) < 1:
@@ -56,19 +68,38 @@ def test_sigkill_mid_epoch_then_resume(tmp):
     run = mlflow.MlflowClient(f"sqlite:///{tmp / 'mlflow.db'}").get_run(run_id)
     assert run.info.status == 'FINISHED' and len(mlflow.MlflowClient(f"sqlite:///{tmp / 'mlflow.db'}").get_metric_history(run_id, 'test_acc')) == 3
 
-def test_sigint_marks_run_killed(tmp):
-    p = launch(cfg(tmp, 'sigint')); last = tmp / 'sigint' / 'last.ckpt'
+def _stop_then_resume(tmp, full_acc: float, name: str, sig, preexec_fn=_default_signals):
+    "Run `name`, send `sig` after its first epoch: the run ends KILLED with a readable last.ckpt; the rerun resumes it to the uninterrupted result."
+    p = launch(cfg(tmp, name), preexec_fn=preexec_fn); last = tmp / name / 'last.ckpt'
     t0 = time.time()
     while ckpt_epoch(last) < 1:
         assert p.poll() is None and time.time() - t0 < 240; time.sleep(0.05)
-    p.send_signal(signal.SIGINT); _, err = p.communicate(timeout=120)
-    assert p.returncode != 0 and 'KeyboardInterrupt' in err
+    p.send_signal(sig); _, err = p.communicate(timeout=120)
+    assert p.returncode != 0 and f'stopped by {signal.Signals(sig).name}' in err, err[-2000:]
     import mlflow
     client = mlflow.MlflowClient(f"sqlite:///{tmp / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name('digits').experiment_id],
-                              filter_string=f"tags.out_dir = '{(tmp / 'sigint').resolve()}'")
+                              filter_string=f"tags.out_dir = '{(tmp / name).resolve()}'")
     assert [r.info.status for r in runs] == ['KILLED']
-    assert ckpt_epoch(last) >= 1
+    stopped_at = ckpt_epoch(last)                                   # verified on load: intact
+    assert stopped_at >= 1
+    acc, run_id = finish(launch(cfg(tmp, name)))
+    assert run_id == runs[0].info.run_id and client.get_run(run_id).info.status == 'FINISHED'
+    assert acc == full_acc, (acc, full_acc)
+    print(f"\n{signal.Signals(sig).name} after epoch {stopped_at}: KILLED, resumed to test_acc {acc} (= uninterrupted)")
+
+def test_sigint_marks_run_killed(tmp, full_acc):
+    _stop_then_resume(tmp, full_acc, 'sigint', signal.SIGINT)
+
+def test_sigterm_marks_run_killed_and_resumes(tmp, full_acc):
+    "What SLURM, Kubernetes, Ray and `timeout` send."
+    _stop_then_resume(tmp, full_acc, 'sigterm', signal.SIGTERM)
+
+def test_sigint_stops_a_run_started_with_sigint_ignored(tmp, full_acc):
+    "A shell's background job (and nohup, some CI runners) starts its children with SIGINT ignored: Ctrl-C still stops training."
+    def ignore_sigint():
+        _default_signals(); signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _stop_then_resume(tmp, full_acc, 'sigint-ignored', signal.SIGINT, preexec_fn=ignore_sigint)
 
 def test_parallel_runs_share_one_sqlite_store(tmp_path):
     from rtk_nb.data import prepare
