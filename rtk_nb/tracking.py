@@ -9,7 +9,8 @@ from pathlib import Path
 from .checks import optional_import as _optional
 
 # %% auto #0
-__all__ = ['EXPERIMENT_KIND', 'repo_root', 'tracking_uri', 'git_commit', 'dataset_inputs', 'Tracker', 'run_params', 'run_tags']
+__all__ = ['EXPERIMENT_KIND', 'RUNS_VIEW', 'RUNS_VIEW_COLUMNS', 'repo_root', 'tracking_uri', 'git_commit', 'runs_view_tag',
+           'runs_view_url', 'runs_view_urls', 'dataset_inputs', 'Tracker', 'run_params', 'run_tags']
 
 # %% ../nbs/03c_tracking.ipynb #acb25456
 def repo_root(start=None) -> Path:
@@ -41,6 +42,29 @@ def _retry(fn, *args, tries=30, **kw):
 
 # %% ../nbs/03c_tracking.ipynb #a7e1c0d1
 EXPERIMENT_KIND = 'custom_model_development'   # MLflow's UI opens such an experiment on its training runs
+RUNS_VIEW = 'rtk_nb'                           # the shared view of the runs table that every experiment carries
+RUNS_VIEW_COLUMNS = ['attributes.`Dataset`', 'metrics.`test_acc`', 'params.`loss.keep`', 'params.`loss.tau`', 'tags.`seed`']
+
+def runs_view_tag() -> tuple[str, str]:
+    """The experiment tag MLflow's UI reads as the shared view `RUNS_VIEW`: the runs table with `test_acc` (best first),
+    RTK's keep and tau and the seed as columns. Its value is the UI's own envelope (zlib-deflated JSON state)."""
+    import base64, json, zlib
+    state = {'searchFilter': '', 'orderByKey': 'metrics.`test_acc`', 'orderByAsc': False, 'startTime': 'ALL',
+             'lifecycleFilter': 'Active', 'datasetsFilter': [], 'modelVersionFilter': 'All Runs',
+             'selectedColumns': RUNS_VIEW_COLUMNS, 'columnWidths': {'attributes.`Run Name`': 300}}
+    packed = base64.b64encode(zlib.compress(json.dumps(state).encode())).decode()
+    return f'mlflow.sharedViewState.{RUNS_VIEW}', json.dumps({'name': 'rtk_nb runs', 'createdAt': 0, 'updatedAt': 0,
+                                                             'state': f'deflate;{packed}'})
+
+def runs_view_url(experiment_id: str, server: str = 'http://127.0.0.1:5000') -> str:
+    "Where MLflow's UI (`mlflow ui`, at `server`) shows experiment `experiment_id`'s runs table with `test_acc`."
+    return f"{server.rstrip('/')}/#/experiments/{experiment_id}/runs?viewStateShareKey={RUNS_VIEW}"
+
+def runs_view_urls(experiments, uri: str | None = None, server: str = 'http://127.0.0.1:5000') -> dict[str, str]:
+    "`runs_view_url` of each of the named `experiments` that exists in the store at `uri` (default: `tracking_uri()`)."
+    from mlflow.tracking import MlflowClient
+    client = MlflowClient(uri or tracking_uri())
+    return {n: runs_view_url(e.experiment_id, server) for n in experiments if (e := client.get_experiment_by_name(n))}
 
 def dataset_inputs(cfg) -> list:
     "The run's data as MLflow dataset inputs (train and test splits): digest from the cache's recorded sha256, source the cache file."
@@ -92,8 +116,9 @@ class Tracker:
             try: exp_id = _retry(self.client.create_experiment, name)
             except Exception:   # another process created it meanwhile
                 exp_id = _retry(self.client.get_experiment_by_name, name).experiment_id
-        if not exp or exp.tags.get('mlflow.experimentKind') != EXPERIMENT_KIND:
-            _retry(self.client.set_experiment_tag, exp_id, 'mlflow.experimentKind', EXPERIMENT_KIND)
+        tags = exp.tags if exp else {}
+        for k, v in (('mlflow.experimentKind', EXPERIMENT_KIND), runs_view_tag()):
+            if tags.get(k) != v: _retry(self.client.set_experiment_tag, exp_id, k, v)
         return exp_id
 
     def status(self, run_id: str | None) -> str | None:

@@ -190,7 +190,7 @@ def run_metrics(history: list[dict], epochs: int) -> dict:
             'train_acc': history[-1]['train_acc'], 'epochs': epochs}
 
 def run_timings(history: list[dict]) -> dict:
-    "How fast the epochs of `history` ran (logged to MLflow, not a DVC metric)."
+    "How fast the epochs of `history` ran (in `fit`'s result; MLflow has them per epoch; never a DVC metric)."
     return {'mean_img_per_s': sum(h['img_per_s'] for h in history) / len(history),
             'train_time_s': sum(h['epoch_time_s'] for h in history)}
 
@@ -269,8 +269,7 @@ def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dic
                 if cfg.progress: print_epoch(row, cfg.epochs)
                 for cb in callbacks or []: cb(epoch + 1, row)
             metrics = save_final(cfg, fp, model, info.num_classes, history)
-            timings = {**run_timings(history), 'wall_time_s': time.perf_counter() - t0}
-            tracker.log_metrics(timings)
+            timings = {**run_timings(history), 'wall_time_s': time.perf_counter() - t0}   # returned; MLflow has them per epoch
             for f in ('config.yaml', 'metrics.json', 'history.csv', 'model.ckpt'): tracker.log_artifact(out / f)
             tracker.end('FINISHED')
         return done({**metrics, **timings}, 'reused' if twin is not None else 'trained' if start < cfg.epochs else 'closed')

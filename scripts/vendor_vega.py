@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {'vega': '5.20.2', 'vega-lite': '5.2.0', 'vega-embed': '6.18.2'}
 
 # vegaEmbed wrapped: SVG rendering (marks are DOM elements) and every view kept in window.dvcPlotViews, so a browser
-# test (tests/test_browser.py) can read what was drawn.
+# test (tests/test_ui.py) can read what was drawn.
 HOOK = """<script>
 window.dvcPlotViews = [];
 (function (embed) {

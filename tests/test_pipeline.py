@@ -10,7 +10,7 @@ import smoke          # scripts/ is put on sys.path by conftest.py
 
 @pytest.fixture(scope='module')
 def repo(quick_profile):
-    "The session's one quick-profile run (conftest.py), shared with tests/test_browser.py."
+    "The session's one quick-profile run (conftest.py), shared with tests/test_ui.py."
     return quick_profile
 
 def ran(log: str) -> list[str]:
