@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke gpu-check docs clean-venv
 
 help:
-	@echo "make repro   set up .venv and reproduce every experiment (dvc repro)"
+	@echo "make repro   set up .venv and reproduce every experiment (dvc repro); prints the plan first, stops on a CPU unless ALLOW_CPU=1"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
 	@echo "make smoke   the quick profile: the whole DAG on the offline plugin dataset shapes, in a copy under .smoke/"
 	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/on/whole step, fit + resume (says so and exits 0 without a GPU)"
@@ -48,8 +48,10 @@ pytest: venv
 
 test: check-clean check-sync nbtest pytest
 
+# check-params --before-repro: the plan (runs, data, device, estimated time); stops on a CPU unless ALLOW_CPU=1,
+# and lists every archive that cannot be downloaded, before any training
 repro: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/rtk-nb check-params
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/rtk-nb check-params --before-repro $(if $(ALLOW_CPU),--allow-cpu)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 smoke: venv

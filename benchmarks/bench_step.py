@@ -32,12 +32,12 @@ from rtk_nb.models import create_model, FeatureHooks
 from rtk_nb.checkpoint import save_checkpoint
 from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_step, make_step, load_teacher, amp_dtype, use_channels_last
 from rtk_nb.config import RECIPES
+from rtk_nb.pipeline import SPLIT_SIZES as SPLITS
 
 PAIRS = {'wrn_40_2-wrn_16_2': ('wrn_40_2', 'wrn_16_2'), 'resnet56-resnet20': ('resnet56', 'resnet20')}
 METHODS = ('vanilla', 'kd', 'at', 'rtk', 'teacher')   # 'teacher': the pair's teacher trained alone (rtk_nb pipeline only)
 DEFAULT_METHODS = ('vanilla', 'kd', 'at', 'rtk')
 # train / test images per epoch of each dataset of the study (rtk_nb.data's descriptions; CINIC-10 evaluates on its test split)
-SPLITS = {'cifar10': (50_000, 10_000), 'cifar100': (50_000, 10_000), 'svhn': (73_257, 26_032), 'cinic10': (90_000, 90_000)}
 PIPELINES = ('conventional', 'rtk_nb')
 DATASET = 'cifar100'
 TRAIN_SET, EPOCHS = 50_000, 200      # for the 200-epoch estimate (CIFAR-100 train split, the paper's recipe)

@@ -14,10 +14,11 @@ from .config import TrainConfig, RECIPES
 from . import data as rdata
 
 # %% auto #0
-__all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_KEYS', 'load_plugin', 'load_plugins', 'plugins_of',
-           'teacher_dir', 'student_dir', 'ablation_dir', 'same_run_dirs', 'run_config', 'validate_params',
-           'load_params', 'ablation_config', 'deep_merge', 'apply_profile', 'notebook_value', 'keep_aside',
-           'run_notebook', 'list_text', 'train_config', 'build_parser', 'main']
+__all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_KEYS', 'SPLIT_SIZES', 'IMG_PER_S', 'load_plugin',
+           'load_plugins', 'plugins_of', 'teacher_dir', 'student_dir', 'ablation_dir', 'same_run_dirs', 'run_config',
+           'validate_params', 'load_params', 'ablation_config', 'deep_merge', 'apply_profile', 'notebook_value',
+           'keep_aside', 'run_notebook', 'split_sizes', 'trained_runs', 'study_hours', 'missing_files', 'plan_text',
+           'files_by_hand', 'before_repro', 'list_text', 'train_config', 'build_parser', 'main']
 
 # %% ../nbs/04_pipeline.ipynb #3949fc74
 _PLUGINS: dict[str, object] = {}    # a file's sha256 or a module name -> the loaded module
@@ -314,6 +315,103 @@ def run_notebook(nb, out, params: dict, log_output: bool = True) -> Path:
                         log_output=log_output, kernel_manager_class=IPCKernelManager)
     return out
 
+# %% ../nbs/04_pipeline.ipynb #4f2201aa
+SPLIT_SIZES = {'cifar10': (50_000, 10_000), 'cifar100': (50_000, 10_000), 'svhn': (73_257, 26_032), 'cinic10': (90_000, 90_000)}
+# Measured img/s of one run's training and evaluation (the RTK step, WRN-40-2 -> WRN-16-2, batch 128; benchmarks/results/)
+IMG_PER_S = {'cpu': (124, 888, 'a 2-core AMD EPYC CPU (benchmarks/results/cpu.md)'),
+             'cuda': (6_419, 49_723, 'one NVIDIA H200, eager step (benchmarks/results/h200-capture.md)'),
+             'cuda+capture': (26_730, 49_723, 'one NVIDIA H200, train.capture: true (benchmarks/results/h200-capture.md)')}
+
+def split_sizes(dataset: str, root='data') -> tuple[int, int] | None:
+    "(train, test) images of `dataset`: from its prepared data if any, else the published sizes; None if unknown."
+    try: s = json.loads((Path(root) / dataset / 'prepared.json').read_text())['splits']; return s['train'], s['test']
+    except (OSError, ValueError, KeyError): return SPLIT_SIZES.get(dataset)
+
+def trained_runs(p: dict) -> dict[str, int]:
+    "How many runs train on each dataset: teachers, students, the ablation grid; a grid point equal to the main RTK run counts once."
+    n = {ds: len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds']) for ds in p['datasets']}
+    ab = p['ablation']
+    rtk = method_settings('rtk', p['loss'].get('rtk') or {})
+    same = 'rtk' in p['methods'] and any((pr['teacher'], pr['student']) == (ab['teacher'], ab['student']) for pr in p['pairs']) \
+        and any(_same_number(k, rtk['keep']) for k in ab['keep']) and any(_same_number(t, rtk['tau']) for t in ab['tau'])
+    n[ab['dataset']] += (len(ab['keep']) * len(ab['tau']) - same) * len(p['seeds'])
+    return n
+
+def study_hours(p: dict, kind: str, root='data') -> float | None:
+    "Estimated hours of the whole study at the img/s measured for device `kind` (a key of `IMG_PER_S`); None if a size is unknown."
+    train_s, eval_s, _ = IMG_PER_S[kind]
+    total = 0.0
+    for ds, runs in trained_runs(p).items():
+        if (sizes := split_sizes(ds, root)) is None: return None
+        epochs = p['train'].get('epochs') or RECIPES[p['recipes'][ds]]['epochs']
+        total += runs * epochs * (sizes[0] / train_s + sizes[1] / eval_s)
+    return total / 3600
+
+def missing_files(p: dict, root='data') -> list[tuple[str, object, Path]]:
+    "(dataset, RemoteFile, where it goes) of every raw file still needed: datasets without a complete cache and without the file."
+    out = []
+    for ds in p['datasets']:
+        info = rdata.get_info(ds)
+        if (Path(root) / ds / 'prepared.json').exists(): continue
+        out += [(ds, rf, Path(root) / ds / 'raw' / rf.filename) for rf in info.files if not (Path(root) / ds / 'raw' / rf.filename).exists()]
+    return out
+
+# %% ../nbs/04_pipeline.ipynb #b0d686c4
+def _mb(n) -> str: return f"{n / 1e6:,.1f} MB" if n else 'size unknown'
+
+def plan_text(p: dict, root='data', device: str | None = None) -> str:
+    "The plan `check-params` prints: runs, data, device and the estimated time of the study there."
+    import torch
+    n = trained_runs(p)
+    L = [f"runs: {sum(n.values())} to train ({', '.join(f'{ds} {k}' for ds, k in n.items())}; an ablation point equal to the main RTK run counts once)"]
+    miss = missing_files(p, root)
+    for ds in p['datasets']:
+        files = [(rf, dest) for d, rf, dest in miss if d == ds]
+        state = ('ready' if (Path(root) / ds / 'prepared.json').exists() else
+                 f"to download: {', '.join(f'{rf.filename} ({_mb(rf.size)})' for rf, _ in files)}" if files else
+                 'raw files present, cache to build' if rdata.get_info(ds).files else 'made locally (no download)')
+        L.append(f"data {ds:<10} {state}")
+    if miss: L.append(f"data to download in all: {_mb(sum(rf.size or 0 for _, rf, _ in miss))} (train.download: {p['train'].get('download')})")
+    dev = device or p['train'].get('device', 'auto')
+    if dev == 'auto': dev = 'cuda' if torch.cuda.is_available() else 'cpu'
+    kind = 'cpu' if dev == 'cpu' else 'cuda+capture' if p['train'].get('capture') else 'cuda'
+    h = study_hours(p, kind, root)
+    L.append(f"device: {dev}" + (f" ({torch.cuda.get_device_name(0)})" if dev != 'cpu' and torch.cuda.is_available() else ''))
+    if h is not None:
+        L.append(f"estimated time: {h:,.1f} h ({h / 24:,.1f} days) on this device, from the img/s measured on {IMG_PER_S[kind][2]}")
+    if kind == 'cpu' and (h is None or h > 2):
+        gpu = study_hours(p, 'cuda+capture', root)
+        L.append("this study is meant for GPUs" + (f" (about {gpu:,.1f} h on one H200 with train.capture: true)" if gpu else '')
+                 + ": on a CPU, run the quick profile instead (make smoke)")
+    return '\n'.join(L)
+
+def files_by_hand(miss) -> str:
+    "The list of raw files to download by hand: URL, size, MD5 and where each goes."
+    return '\n'.join(f"  {rf.url}\n      -> {dest}  ({_mb(rf.size)}, md5 {rf.md5 or 'not published'})" for _, rf, dest in miss)
+
+def before_repro(p: dict, root='data', allow_cpu: bool = False, device: str | None = None) -> list[str]:
+    "What `make repro` checks before `dvc repro`: refuse a long CPU study unless allowed, then fetch every missing archive; the problems found (empty: go)."
+    import torch
+    dev = device or p['train'].get('device', 'auto')
+    cpu = dev == 'cpu' or (dev == 'auto' and not torch.cuda.is_available())
+    if cpu and not allow_cpu and (study_hours(p, 'cpu', root) or 0) > 2:
+        miss = missing_files(p, root)
+        return ["no GPU: the study would train for days on this CPU (estimate above). Run the quick profile (make smoke), "
+                "or start anyway with: make repro ALLOW_CPU=1"
+                + (f"\nits data, if this machine is offline: put each file where the arrow points:\n{files_by_hand(miss)}" if miss else '')]
+    failed = []
+    for ds in p['datasets']:
+        if (Path(root) / ds / 'prepared.json').exists(): continue
+        try: rdata.prepare(ds, root=root, download=bool(p['train'].get('download')))
+        except rdata.DataError as e: failed.append((ds, e))
+    if not failed: return []
+    miss = [m for m in missing_files(p, root) if m[0] in {ds for ds, _ in failed}]
+    problems = [f"{ds}: {e}" for ds, e in failed if ds not in {m[0] for m in miss}]    # not a missing file: its own error
+    if miss:
+        problems.append(f"{len(miss)} raw file(s) could not be downloaded (offline?). Put each where the arrow points:\n"
+                        f"{files_by_hand(miss)}\nthen run: make repro")
+    return problems
+
 # %% ../nbs/04_pipeline.ipynb #7d9dff13
 def list_text(what: str) -> str:
     "What `rtk-nb list` prints: the registered datasets, models, methods (with each method's settings) or recipes."
@@ -354,8 +452,12 @@ def train_config(args) -> TrainConfig:
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='rtk-nb', description='rtk_nb: the pipeline helpers and one-run training')
     sub = ap.add_subparsers(dest='cmd', required=True)
-    a = sub.add_parser('check-params', help='validate params.yaml')
+    a = sub.add_parser('check-params', help='validate params.yaml and print the plan: runs, data, device, estimated time')
     a.add_argument('--params', default='params.yaml', help='the study file (default params.yaml)')
+    a.add_argument('--before-repro', action='store_true',
+                   help='what make repro runs: also refuse a days-long CPU study and fetch every missing archive (exit 3 on a problem)')
+    a.add_argument('--allow-cpu', action='store_true', help='with --before-repro: train the study on a CPU anyway')
+    a.add_argument('--root', default='data', help='data folder (default data)')
     a = sub.add_parser('prepare', help='download/verify/cache a dataset')
     a.add_argument('dataset', help='a registered dataset (rtk-nb list datasets)')
     a.add_argument('--root', default='data', help='data folder (default data)')
@@ -397,6 +499,10 @@ def _run(args) -> None:
         print(f"{args.params}: ok ({n} training runs: {len(p['datasets'])} datasets × ({len(p['teachers'])} teachers + "
               f"{len(p['pairs'])} pairs × {len(p['methods'])} methods × {len(p['seeds'])} seeds); ablation: {na} runs "
               f"({len(ab['keep'])} keep × {len(ab['tau'])} tau × {len(p['seeds'])} seeds) on {ab['dataset']})")
+        print(plan_text(p, args.root), flush=True)
+        if args.before_repro and (problems := before_repro(p, args.root, args.allow_cpu)):
+            for m in problems: print(f"\nstopped before any training: {m}", file=sys.stderr)
+            raise SystemExit(3)
     elif args.cmd == 'prepare':
         out = rdata.prepare(args.dataset, root=args.root, download=args.download == 'true')
         info = rdata.get_info(args.dataset)

@@ -162,6 +162,7 @@ def restore(state: dict | None, model, opt, sched, dev) -> tuple[int, list, str 
     torch.set_rng_state(state['rng_cpu'])
     if dev.type == 'cuda' and 'rng_cuda' in state: torch.cuda.set_rng_state(state['rng_cuda'], dev)
     return state['epoch'], state['history'], state.get('mlflow_run_id')
+
 def twin_state(folders, fp: dict, epochs: int) -> tuple[dict | None, Path | None]:
     "`(state, folder)` of the first of `folders` whose `last.ckpt` is run `fp` finished (all `epochs` done); `(None, None)` if none."
     for d in map(Path, folders or ()):
