@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro); prints the plan first, stops on a CPU unless ALLOW_CPU=1"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
-	@echo "make smoke   the quick profile: the whole DAG on the offline plugin dataset shapes, in a copy under .smoke/"
+	@echo "make smoke   the quick profile: the whole DAG on the offline plugin dataset shapes, in a copy under .smoke/ (resumed if there; FRESH=1 restarts)"
 	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/on/whole step, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
 	@echo "make docs    build the documentation site from the notebooks into site/ (offline; serve: python -m http.server -d site)"
@@ -55,7 +55,7 @@ repro: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 smoke: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/smoke.py --dest .smoke
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/smoke.py --dest .smoke $(if $(FRESH),--fresh)
 
 # The documentation site: notebooks as stored (no execution), the quick profile's report, the API reference,
 # MathJax served from the site (mkdocs.yml, docs/hooks.py).

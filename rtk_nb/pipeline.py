@@ -11,14 +11,16 @@ from .checks import ConfigError, check_keys, check_name, check_int, is_int, did_
 from .models import list_models, stage_names
 from .losses import METHODS, method_settings, describe_method
 from .config import TrainConfig, RECIPES
+from .tracking import repo_root
 from . import data as rdata
 
 # %% auto #0
 __all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_KEYS', 'SPLIT_SIZES', 'IMG_PER_S', 'load_plugin',
-           'load_plugins', 'plugins_of', 'teacher_dir', 'student_dir', 'ablation_dir', 'same_run_dirs', 'run_config',
-           'validate_params', 'load_params', 'ablation_config', 'deep_merge', 'apply_profile', 'notebook_value',
-           'keep_aside', 'run_notebook', 'split_sizes', 'trained_runs', 'study_hours', 'missing_files', 'plan_text',
-           'files_by_hand', 'before_repro', 'list_text', 'train_config', 'build_parser', 'main']
+           'load_plugins', 'plugins_root', 'plugins_of', 'teacher_dir', 'student_dir', 'ablation_dir', 'same_run_dirs',
+           'run_config', 'validate_params', 'load_params', 'ablation_config', 'deep_merge', 'apply_profile',
+           'notebook_value', 'keep_aside', 'run_notebook', 'split_sizes', 'trained_runs', 'study_hours',
+           'missing_files', 'plan_text', 'files_by_hand', 'before_repro', 'list_text', 'train_config', 'build_parser',
+           'main']
 
 # %% ../nbs/04_pipeline.ipynb #3949fc74
 _PLUGINS: dict[str, object] = {}    # a file's sha256 or a module name -> the loaded module
@@ -36,13 +38,13 @@ def _import_file(path: Path):
     return mod
 
 def load_plugin(entry: str, root='.'):
-    "Import one plugin: a `.py` file (relative to `root`, the params file's folder) or an importable module name."
+    "Import one plugin: a `.py` file (relative to `root`, the project's folder: `plugins_root`) or an importable module name."
     if not isinstance(entry, str) or not entry.strip():
         raise ConfigError(f"plugins: each entry is a .py file or a module name, got {entry!r}")
     is_file = entry.endswith('.py')
     path = (Path(root) / entry).resolve()
     if is_file and not path.is_file():
-        raise ConfigError(f"plugin {entry!r}: no such file {path} (plugin files are named relative to the params file's folder)")
+        raise ConfigError(f"plugin {entry!r}: no such file {path} (plugin files are named relative to the project's folder, where dvc.yaml is)")
     key = hashlib.sha256(path.read_bytes()).hexdigest() if is_file else entry   # a copy of a loaded file is that plugin
     if key in _PLUGINS: return _PLUGINS[key]
     try: mod = _import_file(path) if is_file else importlib.import_module(entry)
@@ -65,12 +67,16 @@ def _read_yaml(path: Path):
     try: return yaml.safe_load(path.read_text())
     except yaml.YAMLError as e: raise ConfigError(f"{path} is not valid YAML: {e}") from None
 
+def plugins_root(params) -> Path:
+    "The folder that a study file's plugin paths are relative to: the project's (`dvc.yaml` or `.git` above it), else the file's own."
+    return repo_root(Path(params).resolve().parent)
+
 def plugins_of(params='params.yaml') -> list:
-    "Load the plugins named in a params file, if there is one (what `rtk-nb prepare/list/train --config` do first)."
+    "Load the plugins named in a params file (or a profile), if there is one (what `rtk-nb prepare/list/train --config` do first)."
     path = Path(params)
     if not path.is_file(): return []
     p = _read_yaml(path)
-    return load_plugins(p.get('plugins') if isinstance(p, dict) else None, path.parent, f"{path}: plugins")
+    return load_plugins(p.get('plugins') if isinstance(p, dict) else None, plugins_root(path), f"{path}: plugins")
 
 # %% ../nbs/04_pipeline.ipynb #e53c3c62
 TOP_KEYS = ('plugins', 'datasets', 'recipes', 'teachers', 'pairs', 'methods', 'seeds', 'teacher_seed', 'train', 'loss',
@@ -244,7 +250,7 @@ def load_params(path='params.yaml') -> dict:
     "Read and validate `params.yaml`."
     path = Path(path)
     if not path.is_file(): raise ConfigError(f"{path} not found: run from the repository root or pass the params file")
-    return validate_params(_read_yaml(path), str(path), path.parent)
+    return validate_params(_read_yaml(path), str(path), plugins_root(path))
 
 # %% ../nbs/04_pipeline.ipynb #b824ffe0
 def _grid_value(values: list, v, what: str):
@@ -278,7 +284,7 @@ def apply_profile(profile, params='params.yaml') -> dict:
     "Merge `profile` over `params` in place (validated before writing)."
     params, profile = Path(params), Path(profile)
     merged = validate_params(deep_merge(yaml.safe_load(params.read_text()), yaml.safe_load(profile.read_text()) or {}),
-                             f"{params} + {profile}", params.parent)
+                             f"{params} + {profile}", plugins_root(params))
     params.write_text(f"# {params.name} with profile {profile} applied\n" + yaml.safe_dump(merged, sort_keys=False))
     return merged
 
@@ -467,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser('apply-profile', help='merge a profile into params.yaml')
     a.add_argument('profile', help='a partial params file, e.g. profiles/smoke.yaml')
     a.add_argument('--params', default='params.yaml', help='the params file to merge it into (default params.yaml)')
-    a = sub.add_parser('list', help='list the registered datasets, models or methods')
+    a = sub.add_parser('list', help='list the registered datasets, models, methods or recipes')
     a.add_argument('what', choices=['datasets', 'models', 'methods', 'recipes'], help='which registry')
     a.add_argument('--params', default='params.yaml', help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
     a = sub.add_parser('notebook', help='execute a pipeline notebook with papermill (what the DVC stages run)')

@@ -416,6 +416,10 @@ def build_report(p: dict, out_dir='results/report', uri: str | None = None, root
     if 'ablation' in p:
         ab_md, ab, ab_figs = ablation_section(p, out, uri, root); pub_figs += ab_figs
     figs += pub_figs
+    short = p.get('train', {}).get('epochs')
+    if short and short < 20:            # the quick profile: say so where the numbers are
+        rule += (f"\n\n**These runs are {short} epochs long**, a check that the pipeline works end to end: their accuracies "
+                 "say nothing about the methods (the paper profile trains each dataset with its recipe's epochs).")
     (out / 'results.md').write_text(f"# Results\n\n{rule}\n\n" + tab.to_markdown(index=False, disable_numparse=True) + "\n\n"
                                     + '\n'.join(f"- recipe of {ds}: {r}" for ds, r in recipes.items()) + "\n\n" + pub_md
                                     + ('\n' + ab_md if ab_md else ''))

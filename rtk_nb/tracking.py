@@ -113,13 +113,20 @@ class Tracker:
         exp = _retry(self.client.get_experiment_by_name, name)
         exp_id = exp.experiment_id if exp else None
         if exp_id is None:
-            try: exp_id = _retry(self.client.create_experiment, name)
+            try: exp_id = _retry(self.client.create_experiment, name, artifact_location=self._artifact_location(name))
             except Exception:   # another process created it meanwhile
                 exp_id = _retry(self.client.get_experiment_by_name, name).experiment_id
         tags = exp.tags if exp else {}
         for k, v in (('mlflow.experimentKind', EXPERIMENT_KIND), runs_view_tag()):
             if tags.get(k) != v: _retry(self.client.set_experiment_tag, exp_id, k, v)
         return exp_id
+
+    def _artifact_location(self, name: str) -> str | None:
+        """Where a new experiment's artifacts go: for an SQLite store, `mlruns/` beside the database (MLflow's own default
+        is `./mlruns` under the current folder, wherever the store is); elsewhere the server's default."""
+        if not self.uri.startswith('sqlite:///'): return None
+        safe = ''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)
+        return (Path(self.uri[len('sqlite:///'):]).parent / 'mlruns' / safe).resolve().as_uri()
 
     def status(self, run_id: str | None) -> str | None:
         "The MLflow status of `run_id` ('FINISHED', 'KILLED', ...); None without tracking, without a run id, or if the store lacks it."

@@ -1,9 +1,10 @@
 """The quick profile: copy this working tree (tracked and untracked-but-not-ignored files) to a fresh folder,
 merge profiles/smoke.yaml over its params.yaml and run the real DAG there with `dvc repro`.
 
-    python scripts/smoke.py [--dest .smoke] [--seeds 0 1]
+    python scripts/smoke.py [--dest .smoke] [--seeds 0 1] [--fresh]
 
-Everything runs offline on the example plugin dataset (user_plugins/shapes.py); results land in <dest>/results/ and <dest>/mlflow.db.
+An existing copy at --dest is updated and resumed (finished stages are kept, an interrupted one resumes from its
+last.ckpt); --fresh (make smoke FRESH=1) deletes it first. Everything runs offline on the example plugin dataset (user_plugins/shapes.py); results land in <dest>/results/ and <dest>/mlflow.db.
 """
 import argparse, os, shutil, subprocess, sys, time
 from pathlib import Path
@@ -22,9 +23,11 @@ def smoke_env():
     env.pop('MLFLOW_TRACKING_URI', None)          # the copy's own sqlite store
     return env
 
-def make_copy(dest: Path, seeds=None, pairs=None) -> Path:
-    "A git repository at `dest` holding this working tree with the quick profile applied (optionally only `seeds` and `pairs`)."
-    if dest.exists(): shutil.rmtree(dest)
+def make_copy(dest: Path, seeds=None, pairs=None, fresh=True) -> Path:
+    """A git repository at `dest` holding this working tree with the quick profile applied (optionally only `seeds` and
+    `pairs`). `fresh=False` keeps an existing copy's results, MLflow store and dvc.lock, and only brings its files up to date."""
+    resume = not fresh and (dest / '.git').is_dir() and (dest / 'dvc.yaml').is_file()
+    if dest.exists() and not resume: shutil.rmtree(dest)
     files = sh('git', 'ls-files', '-co', '--exclude-standard', '-z', cwd=ROOT).stdout.split('\0')
     for f in filter(None, files):
         src = ROOT / f
@@ -39,9 +42,9 @@ def make_copy(dest: Path, seeds=None, pairs=None) -> Path:
         need = {pr['teacher'] for pr in p['pairs']} | {p['ablation']['teacher']}
         p['teachers'] = [t for t in p['teachers'] if t in need]
     (dest / 'params.yaml').write_text(yaml.safe_dump(p, sort_keys=False))
-    for cmd in (['git', 'init', '-q'], ['git', 'add', '-A'],
-                ['git', '-c', 'user.name=smoke', '-c', 'user.email=smoke@localhost', 'commit', '-qm', 'smoke copy']):
-        sh(*cmd, cwd=dest)
+    if not resume: sh('git', 'init', '-q', cwd=dest)
+    sh('git', 'add', '-A', cwd=dest)
+    sh('git', '-c', 'user.name=smoke', '-c', 'user.email=smoke@localhost', 'commit', '-qm', 'smoke copy', cwd=dest, check=not resume)
     return dest
 
 def repro(dest: Path, *args) -> subprocess.CompletedProcess:
@@ -50,10 +53,12 @@ def repro(dest: Path, *args) -> subprocess.CompletedProcess:
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--dest', default=str(ROOT / '.smoke')); ap.add_argument('--seeds', type=int, nargs='*')
+    ap.add_argument('--fresh', action='store_true', help='delete an existing copy first instead of resuming it')
     a = ap.parse_args()
     t0 = time.time()
-    dest = make_copy(Path(a.dest).resolve(), a.seeds)
-    print(f"quick profile in {dest}: dvc repro ...", flush=True)
+    existed = (Path(a.dest) / 'dvc.lock').exists() and not a.fresh
+    dest = make_copy(Path(a.dest).resolve(), a.seeds, fresh=a.fresh)
+    print(f"quick profile in {dest} ({'resuming the existing copy' if existed else 'a fresh copy'}): dvc repro ...", flush=True)
     r = subprocess.run(['dvc', 'repro'], cwd=dest, env=smoke_env())
     if r.returncode: sys.exit(r.returncode)
     print(f"\ndone in {time.time() - t0:.0f}s. Report: {dest / 'results/report/results.md'}\n")
