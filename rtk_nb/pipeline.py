@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_pipeline.ipynb #7cb797b2
 from __future__ import annotations
-import argparse, copy, hashlib, importlib, importlib.util, json, os, sys, time, traceback
+import copy, hashlib, importlib, importlib.util, json, os, sys, time, traceback
 from pathlib import Path
 import yaml
 from .checks import ConfigError, check_keys, check_name, check_int, is_int, did_you_mean
@@ -19,18 +19,17 @@ __all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_K
            'load_plugins', 'plugins_root', 'plugins_of', 'teacher_dir', 'student_dir', 'ablation_dir', 'same_run_dirs',
            'run_config', 'validate_params', 'load_params', 'ablation_config', 'deep_merge', 'apply_profile',
            'notebook_value', 'keep_aside', 'run_notebook', 'split_sizes', 'trained_runs', 'study_hours',
-           'missing_files', 'plan_text', 'files_by_hand', 'before_repro', 'list_text', 'train_config', 'build_parser',
-           'main']
+           'missing_files', 'plan_text', 'files_by_hand', 'before_repro', 'list_text', 'train_config']
 
 # %% ../nbs/04_pipeline.ipynb #3949fc74
-_PLUGINS: dict[str, object] = {}    # a file's sha256 or a module name -> the loaded module
-
 def _where_failed(e: BaseException) -> str:
     tb = traceback.extract_tb(e.__traceback__)
     return f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ''
 
 def _import_file(path: Path):
-    name = f"rtk_nb_plugin_{len(_PLUGINS)}_{path.stem}"     # unique: two plugins may share a file name
+    "The module of plugin file `path`, imported once per content: a byte-identical copy of a loaded file is that module."
+    name = f"rtk_nb_plugin_{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}_{path.stem}"
+    if name in sys.modules: return sys.modules[name]     # the process's one registry of modules, however rtk_nb was loaded
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec); sys.modules[name] = mod
     try: spec.loader.exec_module(mod)
@@ -45,17 +44,13 @@ def load_plugin(entry: str, root='.'):
     path = (Path(root) / entry).resolve()
     if is_file and not path.is_file():
         raise ConfigError(f"plugin {entry!r}: no such file {path} (plugin files are named relative to the project's folder, where dvc.yaml is)")
-    key = hashlib.sha256(path.read_bytes()).hexdigest() if is_file else entry   # a copy of a loaded file is that plugin
-    if key in _PLUGINS: return _PLUGINS[key]
-    try: mod = _import_file(path) if is_file else importlib.import_module(entry)
+    try: return _import_file(path) if is_file else importlib.import_module(entry)
     except ModuleNotFoundError as e:
         if not is_file and e.name in (entry, entry.split('.')[0]):
             raise ConfigError(f"plugin {entry!r}: no module named {e.name!r}; install it, or name a .py file instead") from None
         raise ConfigError(f"plugin {entry!r} failed{_where_failed(e)}: {e}; install what it imports") from e
     except Exception as e:
         raise ConfigError(f"plugin {entry!r} failed{_where_failed(e)}: {type(e).__name__}: {e}") from e
-    _PLUGINS[key] = mod
-    return mod
 
 def load_plugins(entries, root='.', where: str = 'plugins') -> list:
     "Load every plugin of a `plugins:` list (see `load_plugin`); returns the modules."
@@ -453,90 +448,3 @@ def train_config(args) -> TrainConfig:
     cfg = (ablation_config(p, args.keep, args.tau, args.seed or 0) if args.keep is not None
            else run_config(p, args.dataset, args.method, pair=args.pair, arch=args.arch, seed=args.seed))
     return TrainConfig.from_dict(deep_merge(cfg.to_dict(), over))
-
-# %% ../nbs/04_pipeline.ipynb #33693a8a
-def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog='rtk-nb', description='rtk_nb: the pipeline helpers and one-run training')
-    sub = ap.add_subparsers(dest='cmd', required=True)
-    a = sub.add_parser('check-params', help='validate params.yaml and print the plan: runs, data, device, estimated time')
-    a.add_argument('--params', default='params.yaml', help='the study file (default params.yaml)')
-    a.add_argument('--before-repro', action='store_true',
-                   help='what make repro runs: also refuse a days-long CPU study and fetch every missing archive (exit 3 on a problem)')
-    a.add_argument('--allow-cpu', action='store_true', help='with --before-repro: train the study on a CPU anyway')
-    a.add_argument('--root', default='data', help='data folder (default data)')
-    a = sub.add_parser('prepare', help='download/verify/cache a dataset')
-    a.add_argument('dataset', help='a registered dataset (rtk-nb list datasets)')
-    a.add_argument('--root', default='data', help='data folder (default data)')
-    a.add_argument('--download', default='true', type=str.lower, choices=['true', 'false'],
-                   help='download missing archives (default true); false: fail with instructions instead')
-    a.add_argument('--params', default='params.yaml', help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
-    a = sub.add_parser('apply-profile', help='merge a profile into params.yaml')
-    a.add_argument('profile', help='a partial params file, e.g. profiles/smoke.yaml')
-    a.add_argument('--params', default='params.yaml', help='the params file to merge it into (default params.yaml)')
-    a = sub.add_parser('list', help='list the registered datasets, models, methods or recipes')
-    a.add_argument('what', choices=['datasets', 'models', 'methods', 'recipes'], help='which registry')
-    a.add_argument('--params', default='params.yaml', help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
-    a = sub.add_parser('notebook', help='execute a pipeline notebook with papermill (what the DVC stages run)')
-    a.add_argument('notebook', help='the notebook, e.g. pipelines/train.ipynb')
-    a.add_argument('output', help='where the executed copy goes (an earlier one there is kept aside)')
-    a.add_argument('-p', '--parameter', nargs=2, action='append', default=[], metavar=('NAME', 'VALUE'),
-                   help="a parameter of the notebook's parameters cell (unknown names are errors)")
-    a = sub.add_parser('train', help='run one training run, exactly as its pipeline stage would')
-    a.add_argument('--params', default='params.yaml', help='the study file the stage is read from, and whose plugins are loaded (default params.yaml)')
-    a.add_argument('--dataset', help='a dataset of params.yaml (stage mode)')
-    a.add_argument('--method', default='teacher', help="'teacher' (default) or a method of params.yaml")
-    a.add_argument('--arch', help='teacher runs: the teacher architecture (one of params.yaml teachers)')
-    a.add_argument('--pair', help='student runs: the pair name from params.yaml pairs')
-    a.add_argument('--seed', type=int, help='student runs: the seed (default 0; teachers use teacher_seed)')
-    a.add_argument('--keep', type=float, help='an ablation stage: the grid point keep (with --tau; the ablation block of params.yaml)')
-    a.add_argument('--tau', type=float, help="an ablation stage: the grid point tau ('inf' allowed)")
-    a.add_argument('--config', help='instead of a stage: a YAML file with one TrainConfig mapping, e.g. {dataset: digits, epochs: 3}')
-    a.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE',
-                   help='override fields, values parsed as YAML: --set epochs=2 device=cpu loss.keep=0.25')
-    return ap
-
-# %% ../nbs/04_pipeline.ipynb #297eb08c
-def _run(args) -> None:
-    if args.cmd in ('prepare', 'list') or (args.cmd == 'train' and args.config): plugins_of(args.params)
-    if args.cmd == 'check-params':
-        p = load_params(args.params)
-        n = len(p['datasets']) * (len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds']))
-        ab = p['ablation']; na = len(ab['keep']) * len(ab['tau']) * len(p['seeds'])
-        print(f"{args.params}: ok ({n} training runs: {len(p['datasets'])} datasets × ({len(p['teachers'])} teachers + "
-              f"{len(p['pairs'])} pairs × {len(p['methods'])} methods × {len(p['seeds'])} seeds); ablation: {na} runs "
-              f"({len(ab['keep'])} keep × {len(ab['tau'])} tau × {len(p['seeds'])} seeds) on {ab['dataset']})")
-        print(plan_text(p, args.root), flush=True)
-        if args.before_repro and (problems := before_repro(p, args.root, args.allow_cpu)):
-            for m in problems: print(f"\nstopped before any training: {m}", file=sys.stderr)
-            raise SystemExit(3)
-    elif args.cmd == 'prepare':
-        out = rdata.prepare(args.dataset, root=args.root, download=args.download == 'true')
-        info = rdata.get_info(args.dataset)
-        sizes = {s: int(rdata.load_split(args.dataset, s, root=args.root)[1].numel()) for s in info.splits}
-        (Path(out) / 'prepared.json').write_text(json.dumps({'dataset': args.dataset, 'splits': sizes}, indent=2) + '\n')
-        print(f"{args.dataset}: ready in {out} {sizes}")
-    elif args.cmd == 'apply-profile':
-        apply_profile(args.profile, args.params); print(f"applied {args.profile} to {args.params}")
-    elif args.cmd == 'list': print(list_text(args.what))
-    elif args.cmd == 'notebook':
-        import logging        # the cells' output, without papermill's own per-cell progress lines
-        logging.basicConfig(format='%(message)s'); log = logging.getLogger('papermill'); log.setLevel(logging.INFO)
-        log.addFilter(lambda r: not str(r.msg).startswith(('Executing', 'Ending Cell', 'Input Notebook', 'Output Notebook')))
-        run_notebook(args.notebook, args.output, {k: notebook_value(v) for k, v in args.parameter})
-    elif args.cmd == 'train':
-        from rtk_nb.train import fit
-        r = fit(train_config(args))
-        print(f"{r['out_dir']}: test_acc {r['test_acc']:.2f}% after {r['epochs']} epochs")
-
-def main(argv=None) -> int:
-    "The `rtk-nb` command; returns the exit status (2: a user error, reported in one line)."
-    from rtk_nb.checkpoint import CheckpointError
-    args = build_parser().parse_args(argv)
-    try: _run(args)
-    except (ConfigError, rdata.DataError, CheckpointError) as e:
-        print(f"error: {e}", file=sys.stderr); return 2
-    except Exception as e:
-        if type(e).__name__ != 'PapermillExecutionError': raise
-        print(f"error: {e.ename}: {e.evalue} (in cell {e.exec_count} of {args.output}; the traceback is above)", file=sys.stderr)
-        return 2 if e.ename in ('ConfigError', 'DataError', 'CheckpointError', 'MissingDependency') else 1
-    return 0
