@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args) -> None:
     "Hand the parsed command to the library (imported here, not at start-up: `rtk-nb --help` stays instant)."
     from rtk_nb.pipeline import (plugins_of, load_params, plan_text, before_repro, apply_profile, list_text, run_notebook,
-                                 notebook_value, train_config)
+                                 notebook_value, train_config, plugin_files_not_loaded)
     from rtk_nb import data as rdata
     if args.cmd in ('prepare', 'list') or (args.cmd == 'train' and args.config): plugins_of(args.params)
     if args.cmd == 'check-params':
@@ -77,7 +77,11 @@ def _run(args) -> None:
         print(f"{args.dataset}: ready in {out} {sizes}")
     elif args.cmd == 'apply-profile':
         apply_profile(args.profile, args.params); print(f"applied {args.profile} to {args.params}")
-    elif args.cmd == 'list': print(list_text(args.what))
+    elif args.cmd == 'list':
+        print(list_text(args.what))
+        if args.what in ('datasets', 'models', 'methods') and (more := plugin_files_not_loaded(args.params)):
+            print(f"\nnot loaded (not under plugins: in {args.params}): {', '.join(more)} — to see what they register: "
+                  f"rtk-nb list {args.what} --params profiles/smoke.yaml, or name them under plugins:")
     elif args.cmd == 'notebook':
         import logging        # the cells' output, without papermill's own per-cell progress lines
         logging.basicConfig(format='%(message)s'); log = logging.getLogger('papermill'); log.setLevel(logging.INFO)

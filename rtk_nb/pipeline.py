@@ -19,7 +19,8 @@ __all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_K
            'load_plugins', 'plugins_root', 'plugins_of', 'teacher_dir', 'student_dir', 'ablation_dir', 'same_run_dirs',
            'run_config', 'validate_params', 'load_params', 'ablation_config', 'deep_merge', 'apply_profile',
            'notebook_value', 'keep_aside', 'run_notebook', 'split_sizes', 'trained_runs', 'study_hours',
-           'missing_files', 'plan_text', 'files_by_hand', 'before_repro', 'list_text', 'train_config']
+           'missing_files', 'plan_text', 'files_by_hand', 'before_repro', 'list_text', 'plugin_files_not_loaded',
+           'train_config']
 
 # %% ../nbs/04_pipeline.ipynb #3949fc74
 def _where_failed(e: BaseException) -> str:
@@ -423,6 +424,13 @@ def list_text(what: str) -> str:
     if what == 'recipes':
         return '\n'.join(f"{n:<6} " + ', '.join(f"{k}={v}" for k, v in r.items()) for n, r in RECIPES.items())
     return '\n\n'.join(f"{m}  (terms: {' + '.join(METHODS[m])})\n  " + describe_method(m).replace('\n', '\n  ') for m in METHODS)
+
+def plugin_files_not_loaded(params='params.yaml', folder='user_plugins') -> list[str]:
+    "The `.py` files of the project's `folder` that the study file `params` does not name under `plugins:` (what `rtk-nb list` points out)."
+    path = Path(params); root = plugins_root(path)
+    named = (_read_yaml(path) or {}).get('plugins') or [] if path.is_file() else []
+    named = {(root / e).resolve() for e in named if isinstance(e, str) and e.endswith('.py')}
+    return [str(f.relative_to(root)) for f in sorted((root / folder).glob('*.py')) if f.resolve() not in named]
 
 def _overrides(pairs: list[str]) -> dict:
     "`['epochs=2', 'loss.keep=0.25']` → `{'epochs': 2, 'loss': {'keep': 0.25}}` (values parsed as YAML)."
