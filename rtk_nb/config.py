@@ -15,7 +15,7 @@ from .losses import METHODS, method_settings, method_needs_teacher, method_needs
 from . import data as rdata
 
 # %% auto #0
-__all__ = ['RECIPES', 'RECIPE_FIELDS', 'fill_from_recipe', 'TrainConfig', 'validate_config', 'config_fingerprint']
+__all__ = ['RECIPES', 'RECIPE_FIELDS', 'fill_from_recipe', 'TrainConfig', 'run_name_of', 'validate_config', 'config_fingerprint']
 
 # %% ../nbs/03a_config.ipynb #0c115819
 RECIPES: dict[str, dict] = {
@@ -77,14 +77,7 @@ class TrainConfig:
     arch = property(lambda self: self.teacher if self.method == 'teacher' else self.student, doc="the trained model's architecture")
     loss_method = property(lambda self: 'vanilla' if self.method == 'teacher' else self.method, doc="the method of the loss")
     needs_teacher = property(lambda self: method_needs_teacher(self.loss_method), doc="whether the method distils from a teacher")
-    @property
-    def run_name(self) -> str:
-        "`<method>-<teacher>-<student>-s<seed>`, then each loss setting that differs from the method's default, e.g. `-keep0.25-tauinf`."
-        if self.method == 'teacher': return f"teacher-{self.teacher}-s{self.seed}"
-        base = f"{self.method}-{self.teacher}-{self.student}" if self.needs_teacher else f"{self.method}-{self.student}"
-        default = method_settings(self.loss_method, {})
-        return f"{base}-s{self.seed}" + ''.join(f"-{k}{v:g}" if isinstance(v, float) else f"-{k}{v}"
-                                                for k, v in self.loss.items() if v != default.get(k))
+    run_name = property(lambda self: run_name_of(self), doc="the run's name: method, models, seed, non-default settings (`run_name_of`)")
     @property
     def output_dir(self) -> Path: return Path(self.out_dir) if self.out_dir else Path('runs') / self.dataset / self.run_name
     def to_dict(self) -> dict: return asdict(self)
@@ -98,6 +91,15 @@ class TrainConfig:
         if not isinstance(d, dict): raise ConfigError(f"a training config must be a mapping, got {type(d).__name__}")
         check_keys(d, [f.name for f in fields(cls)], 'training config')
         return cls(**d)
+
+# %% ../nbs/03a_config.ipynb #9a8b7c6e
+def run_name_of(c: TrainConfig) -> str:
+    "`<method>-<teacher>-<student>-s<seed>`, then each loss setting that differs from the method's default, e.g. `-keep0.25-tauinf`."
+    if c.method == 'teacher': return f"teacher-{c.teacher}-s{c.seed}"
+    base = f"{c.method}-{c.teacher}-{c.student}" if c.needs_teacher else f"{c.method}-{c.student}"
+    default = method_settings(c.loss_method, {})
+    return f"{base}-s{c.seed}" + ''.join(f"-{k}{v:g}" if isinstance(v, float) else f"-{k}{v}"
+                                         for k, v in c.loss.items() if v != default.get(k))
 
 # %% ../nbs/03a_config.ipynb #f1199ebe
 _dataclass_init = TrainConfig.__init__

@@ -10,7 +10,8 @@ from .checks import optional_import as _optional
 
 # %% auto #0
 __all__ = ['EXPERIMENT_KIND', 'RUNS_VIEW', 'RUNS_VIEW_COLUMNS', 'repo_root', 'tracking_uri', 'git_commit', 'runs_view_tag',
-           'runs_view_url', 'runs_view_urls', 'dataset_inputs', 'Tracker', 'run_params', 'run_tags']
+           'runs_view_url', 'runs_view_urls', 'dataset_inputs', 'artifact_location', 'experiment_id', 'previous_run',
+           'Tracker', 'run_params', 'run_tags']
 
 # %% ../nbs/03c_tracking.ipynb #acb25456
 def repo_root(start=None) -> Path:
@@ -83,6 +84,32 @@ def dataset_inputs(cfg) -> list:
                                 tags=[InputTag('mlflow.data.context', split)]))
     return out
 
+# %% ../nbs/03c_tracking.ipynb #5e6f7a8b
+def artifact_location(uri: str, name: str) -> str | None:
+    """Where a new experiment's artifacts go: for an SQLite store, `mlruns/<name>` beside the database (MLflow's own
+    default is `./mlruns` under the current folder, wherever the store is); elsewhere the server's default."""
+    if not uri.startswith('sqlite:///'): return None
+    safe = ''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)
+    return (Path(uri[len('sqlite:///'):]).parent / 'mlruns' / safe).resolve().as_uri()
+
+def experiment_id(client, name: str, uri: str) -> str:
+    "The id of experiment `name`, created if missing, with the tags users meet it by (training runs, the runs view)."
+    exp = _retry(client.get_experiment_by_name, name)
+    exp_id = exp.experiment_id if exp else None
+    if exp_id is None:
+        try: exp_id = _retry(client.create_experiment, name, artifact_location=artifact_location(uri, name))
+        except Exception:   # another process created it meanwhile
+            exp_id = _retry(client.get_experiment_by_name, name).experiment_id
+    tags = exp.tags if exp else {}
+    for k, v in (('mlflow.experimentKind', EXPERIMENT_KIND), runs_view_tag()):
+        if tags.get(k) != v: _retry(client.set_experiment_tag, exp_id, k, v)
+    return exp_id
+
+def previous_run(client, exp_id: str, out_dir: str) -> str | None:
+    "The latest earlier run that wrote to folder `out_dir` (what a new run there follows)."
+    runs = _retry(client.search_runs, [exp_id], f"tags.out_dir = '{out_dir}'", max_results=1, order_by=['attributes.start_time DESC'])
+    return runs[0].info.run_id if runs else None
+
 # %% ../nbs/03c_tracking.ipynb #d3b98e97
 class Tracker:
     "A thin MLflow run wrapper: open (or resume) a run, log, close with a status. A no-op when tracking is off."
@@ -108,48 +135,22 @@ class Tracker:
             raise RuntimeError(f"MLflow tracking store {self.uri} is unreachable ({type(e).__name__}: {str(e)[:200]}). "
                                "Start the server, fix MLFLOW_TRACKING_URI, or set track: false.") from e
 
-    def _experiment_id(self) -> str:
-        name = self.cfg.experiment or self.cfg.dataset
-        exp = _retry(self.client.get_experiment_by_name, name)
-        exp_id = exp.experiment_id if exp else None
-        if exp_id is None:
-            try: exp_id = _retry(self.client.create_experiment, name, artifact_location=self._artifact_location(name))
-            except Exception:   # another process created it meanwhile
-                exp_id = _retry(self.client.get_experiment_by_name, name).experiment_id
-        tags = exp.tags if exp else {}
-        for k, v in (('mlflow.experimentKind', EXPERIMENT_KIND), runs_view_tag()):
-            if tags.get(k) != v: _retry(self.client.set_experiment_tag, exp_id, k, v)
-        return exp_id
-
-    def _artifact_location(self, name: str) -> str | None:
-        """Where a new experiment's artifacts go: for an SQLite store, `mlruns/` beside the database (MLflow's own default
-        is `./mlruns` under the current folder, wherever the store is); elsewhere the server's default."""
-        if not self.uri.startswith('sqlite:///'): return None
-        safe = ''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)
-        return (Path(self.uri[len('sqlite:///'):]).parent / 'mlruns' / safe).resolve().as_uri()
-
     def status(self, run_id: str | None) -> str | None:
         "The MLflow status of `run_id` ('FINISHED', 'KILLED', ...); None without tracking, without a run id, or if the store lacks it."
         if not (self.client and run_id): return None
         try: return _retry(self.client.get_run, run_id).info.status
         except Exception: return None
 
-    def _previous_run(self, exp_id: str, out_dir: str) -> str | None:
-        "The latest earlier run that wrote to the same folder (what a new run there follows)."
-        runs = _retry(self.client.search_runs, [exp_id], f"tags.out_dir = '{out_dir}'", max_results=1,
-                      order_by=['attributes.start_time DESC'])
-        return runs[0].info.run_id if runs else None
-
     def start(self, run_id: str | None, params: dict, tags: dict) -> str | None:
         """Reopen run `run_id` (an interrupted run resumed) or create a new one. A FINISHED run is never reopened:
         a later attempt is a new run, tagged `rtk_nb.previous_run_id` (as is any run whose folder held an earlier run)."""
         if not self.client: return None
-        exp_id = self._experiment_id()
+        exp_id = experiment_id(self.client, self.cfg.experiment or self.cfg.dataset, self.uri)
         status = self.status(run_id)
         if run_id and status is None:     # the checkpoint's run is not in this store (another tracking URI)
             print(f"MLflow run {run_id} of the checkpoint is not in {self.uri}; logging to a new run")
         if status in (None, 'FINISHED'):
-            prev = run_id if status == 'FINISHED' else (tags.get('out_dir') and self._previous_run(exp_id, tags['out_dir']))
+            prev = run_id if status == 'FINISHED' else (tags.get('out_dir') and previous_run(self.client, exp_id, tags['out_dir']))
             tags = {**tags, **({'rtk_nb.previous_run_id': prev} if prev else {})}
             run_id = _retry(self.client.create_run, exp_id, run_name=self.cfg.run_name, tags=tags).info.run_id
             from mlflow.entities import Param
@@ -162,8 +163,7 @@ class Tracker:
     def log_metrics(self, metrics: dict, step: int | None = None):
         if not self.run_id: return
         from mlflow.entities import Metric
-        ts = int(time.time() * 1000)
-        _retry(self.client.log_batch, self.run_id, metrics=[Metric(k, float(v), ts, step or 0) for k, v in metrics.items()])
+        _retry(self.client.log_batch, self.run_id, metrics=[Metric(k, float(v), int(time.time() * 1000), step or 0) for k, v in metrics.items()])
 
     def log_artifact(self, path):
         if self.run_id: _retry(self.client.log_artifact, self.run_id, str(path))
