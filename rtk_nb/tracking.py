@@ -52,7 +52,7 @@ def runs_view_tag() -> tuple[str, str]:
     import base64, json, zlib
     state = {'searchFilter': '', 'orderByKey': 'metrics.`test_acc`', 'orderByAsc': False, 'startTime': 'ALL',
              'lifecycleFilter': 'Active', 'datasetsFilter': [], 'modelVersionFilter': 'All Runs',
-             'selectedColumns': RUNS_VIEW_COLUMNS, 'columnWidths': {'attributes.`Run Name`': 300}}
+             'selectedColumns': RUNS_VIEW_COLUMNS}
     packed = base64.b64encode(zlib.compress(json.dumps(state).encode())).decode()
     return f'mlflow.sharedViewState.{RUNS_VIEW}', json.dumps({'name': 'rtk_nb runs', 'createdAt': 0, 'updatedAt': 0,
                                                              'state': f'deflate;{packed}'})
