@@ -180,6 +180,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'rtk_nb.pipeline.load_plugins': ('pipeline.html#load_plugins', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.missing_files': ('pipeline.html#missing_files', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.notebook_value': ('pipeline.html#notebook_value', 'rtk_nb/pipeline.py'),
+                                 'rtk_nb.pipeline.plan_device': ('pipeline.html#plan_device', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.plan_text': ('pipeline.html#plan_text', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.plugin_files_not_loaded': ('pipeline.html#plugin_files_not_loaded', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.plugins_of': ('pipeline.html#plugins_of', 'rtk_nb/pipeline.py'),

@@ -19,8 +19,8 @@ __all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_K
            'load_plugins', 'plugins_root', 'plugins_of', 'teacher_dir', 'student_dir', 'ablation_dir', 'same_run_dirs',
            'run_config', 'validate_params', 'load_params', 'ablation_config', 'deep_merge', 'apply_profile',
            'notebook_value', 'keep_aside', 'run_notebook', 'split_sizes', 'trained_runs', 'study_hours',
-           'missing_files', 'plan_text', 'files_by_hand', 'before_repro', 'list_text', 'plugin_files_not_loaded',
-           'train_config']
+           'missing_files', 'plan_device', 'plan_text', 'files_by_hand', 'before_repro', 'list_text',
+           'plugin_files_not_loaded', 'train_config']
 
 # %% ../nbs/04_pipeline.ipynb #3949fc74
 def _where_failed(e: BaseException) -> str:
@@ -332,11 +332,9 @@ def split_sizes(dataset: str, root='data') -> tuple[int, int] | None:
 def trained_runs(p: dict) -> dict[str, int]:
     "How many runs train on each dataset: teachers, students, the ablation grid; a grid point equal to the main RTK run counts once."
     n = {ds: len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds']) for ds in p['datasets']}
-    ab = p['ablation']
-    rtk = method_settings('rtk', p['loss'].get('rtk') or {})
-    same = 'rtk' in p['methods'] and any((pr['teacher'], pr['student']) == (ab['teacher'], ab['student']) for pr in p['pairs']) \
-        and any(_same_number(k, rtk['keep']) for k in ab['keep']) and any(_same_number(t, rtk['tau']) for t in ab['tau'])
-    n[ab['dataset']] += (len(ab['keep']) * len(ab['tau']) - same) * len(p['seeds'])
+    ab = p['ablation']       # a grid point that is the same run as a main student (same_run_dirs) is trained once
+    n[ab['dataset']] += sum(1 for k in ab['keep'] for t in ab['tau'] for s in p['seeds']
+                            if not ablation_config(p, k, t, s).reuse_from)
     return n
 
 def study_hours(p: dict, kind: str, root='data') -> float | None:
@@ -361,6 +359,12 @@ def missing_files(p: dict, root='data') -> list[tuple[str, object, Path]]:
 # %% ../nbs/04_pipeline.ipynb #b0d686c4
 def _mb(n) -> str: return f"{n / 1e6:,.1f} MB" if n else 'size unknown'
 
+def plan_device(p: dict, device: str | None = None) -> str:
+    "The device the study's runs will use: `device`, else `train.device`, with 'auto' resolved as `fit` does (CUDA if there is one)."
+    import torch
+    dev = device or p['train'].get('device', 'auto')
+    return ('cuda' if torch.cuda.is_available() else 'cpu') if dev == 'auto' else dev
+
 def plan_text(p: dict, root='data', device: str | None = None) -> str:
     "The plan `check-params` prints: runs, data, device and the estimated time of the study there."
     import torch
@@ -374,8 +378,7 @@ def plan_text(p: dict, root='data', device: str | None = None) -> str:
                  'raw files present, cache to build' if rdata.get_info(ds).files else 'made locally (no download)')
         L.append(f"data {ds:<10} {state}")
     if miss: L.append(f"data to download in all: {_mb(sum(rf.size or 0 for _, rf, _ in miss))} (train.download: {p['train'].get('download')})")
-    dev = device or p['train'].get('device', 'auto')
-    if dev == 'auto': dev = 'cuda' if torch.cuda.is_available() else 'cpu'
+    dev = plan_device(p, device)
     kind = 'cpu' if dev == 'cpu' else 'cuda+capture' if p['train'].get('capture') else 'cuda'
     h = study_hours(p, kind, root)
     L.append(f"device: {dev}" + (f" ({torch.cuda.get_device_name(0)})" if dev != 'cpu' and torch.cuda.is_available() else ''))
@@ -393,10 +396,7 @@ def files_by_hand(miss) -> str:
 
 def before_repro(p: dict, root='data', allow_cpu: bool = False, device: str | None = None) -> list[str]:
     "What `make repro` checks before `dvc repro`: refuse a long CPU study unless allowed, then fetch every missing archive; the problems found (empty: go)."
-    import torch
-    dev = device or p['train'].get('device', 'auto')
-    cpu = dev == 'cpu' or (dev == 'auto' and not torch.cuda.is_available())
-    if cpu and not allow_cpu and (study_hours(p, 'cpu', root) or 0) > 2:
+    if plan_device(p, device) == 'cpu' and not allow_cpu and (study_hours(p, 'cpu', root) or 0) > 2:
         miss = missing_files(p, root)
         return ["no GPU: the study would train for days on this CPU (estimate above). Run the quick profile (make smoke), "
                 "or start anyway with: make repro ALLOW_CPU=1"
