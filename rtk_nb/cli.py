@@ -60,12 +60,7 @@ def _run(args) -> None:
     if args.cmd in ('prepare', 'list') or (args.cmd == 'train' and args.config): plugins_of(args.params)
     if args.cmd == 'check-params':
         p = load_params(args.params)
-        n = len(p['datasets']) * (len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds']))
-        ab = p['ablation']; na = len(ab['keep']) * len(ab['tau']) * len(p['seeds'])
-        print(f"{args.params}: ok ({n} training runs: {len(p['datasets'])} datasets × ({len(p['teachers'])} teachers + "
-              f"{len(p['pairs'])} pairs × {len(p['methods'])} methods × {len(p['seeds'])} seeds); ablation: {na} runs "
-              f"({len(ab['keep'])} keep × {len(ab['tau'])} tau × {len(p['seeds'])} seeds) on {ab['dataset']})")
-        print(plan_text(p, args.root), flush=True)
+        print(f"{args.params}: ok\n{plan_text(p, args.root)}", flush=True)
         if args.before_repro and (problems := before_repro(p, args.root, args.allow_cpu)):
             for m in problems: print(f"\nstopped before any training: {m}", file=sys.stderr)
             raise SystemExit(3)

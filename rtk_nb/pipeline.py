@@ -368,8 +368,11 @@ def plan_device(p: dict, device: str | None = None) -> str:
 def plan_text(p: dict, root='data', device: str | None = None) -> str:
     "The plan `check-params` prints: runs, data, device and the estimated time of the study there."
     import torch
-    n = trained_runs(p)
-    L = [f"runs: {sum(n.values())} to train ({', '.join(f'{ds} {k}' for ds, k in n.items())}; an ablation point equal to the main RTK run counts once)"]
+    n, ab, s = trained_runs(p), p['ablation'], len(p['seeds'])
+    per_ds, grid = len(p['teachers']) + len(p['pairs']) * len(p['methods']) * s, len(ab['keep']) * len(ab['tau']) * s
+    L = [f"runs: {sum(n.values())} to train: per dataset {len(p['teachers'])} teachers + {len(p['pairs'])} pairs × "
+         f"{len(p['methods'])} methods × {s} seeds ({len(p['datasets'])} datasets), and the ablation's {len(ab['keep'])} keep × "
+         f"{len(ab['tau'])} tau × {s} seeds on {ab['dataset']}, {per_ds + grid - n[ab['dataset']]} of whose runs are main RTK runs (trained once)"]
     miss = missing_files(p, root)
     for ds in p['datasets']:
         files = [(rf, dest) for d, rf, dest in miss if d == ds]
