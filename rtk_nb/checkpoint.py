@@ -19,10 +19,20 @@ class CheckpointError(RuntimeError):
 _MAGIC = b'RTKNB-CKPT-1\n'
 
 def save_checkpoint(obj: dict, path) -> Path:
-    "Atomically write `obj` (tensors, numbers, strings, lists, dicts) to `path` with an integrity header."
+    """Atomically write `obj` (tensors, numbers, strings, lists, dicts) to `path` with an integrity header.
+
+    Args:
+        obj: the content: a dict holding only tensors, numbers, strings, lists and dicts, so that `load_checkpoint`
+            can read it back with `weights_only=True`.
+        path (str | Path): the file to write; missing parent folders are created and an existing file is replaced.
+
+    Returns:
+        `path`, as a `Path`.
+    """
     buf = io.BytesIO(); torch.save(obj, buf); payload = buf.getvalue()
     return atomic_write(path, lambda f: f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b'\n' + payload))
 
+# %% ../nbs/03b_checkpoint.ipynb #4c894727
 def _read(path) -> tuple[bytes, str, bytes]:
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"checkpoint {path} does not exist")
@@ -37,7 +47,16 @@ def _read(path) -> tuple[bytes, str, bytes]:
     return raw, digest, payload
 
 def load_checkpoint(path, map_location='cpu') -> dict:
-    "Read a checkpoint written by `save_checkpoint`, verifying its SHA-256; loads with `weights_only=True`."
+    """Read a checkpoint written by `save_checkpoint`, verifying its SHA-256; loads with `weights_only=True`.
+
+    Args:
+        path (str | Path): the checkpoint file. A missing, corrupt or unsafe file raises `CheckpointError` naming it.
+        map_location (str | torch.device): where the tensors are put, e.g. `'cpu'` or `'cuda:0'`; anything `torch.load`'s
+            `map_location` accepts.
+
+    Returns:
+        The dict that was saved.
+    """
     _, _, payload = _read(path)
     try:
         return torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
@@ -46,5 +65,12 @@ def load_checkpoint(path, map_location='cpu') -> dict:
                               "Files that need code execution to load are refused.") from e
 
 def checkpoint_digest(path) -> str:
-    "The verified SHA-256 of the checkpoint's content: what identifies, e.g., the teacher a student learnt from."
+    """The verified SHA-256 of the checkpoint's content: what identifies, e.g., the teacher a student learnt from.
+
+    Args:
+        path (str | Path): a checkpoint written by `save_checkpoint`; a missing or corrupt file raises `CheckpointError`.
+
+    Returns:
+        The digest as 64 hexadecimal characters.
+    """
     return _read(path)[1]

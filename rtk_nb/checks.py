@@ -16,20 +16,45 @@ class ConfigError(ValueError):
     "A setting is invalid: the message names the key, the value and what is allowed."
 
 def did_you_mean(name, options: Iterable) -> str:
-    "` (did you mean 'x'?)` for the option closest to `name`, or '' when none is close."
+    """` (did you mean 'x'?)` for the option closest to `name`, or '' when none is close.
+
+    Args:
+        name (Any): the unknown name; any value, compared as a string.
+        options: the valid names, compared as strings; close means a `difflib` similarity of at least 0.6.
+
+    Returns:
+        The phrase, with its leading space, ready to append to an error message; '' when no option is close.
+    """
     close = difflib.get_close_matches(str(name), [str(o) for o in options], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ''
 
 # %% ../nbs/00a_checks.ipynb #676e8973
 def check_keys(keys: Iterable, valid: Iterable, where: str) -> None:
-    "Raise `ConfigError` for the first of `keys` that is not in `valid`, suggesting the closest valid key."
+    """Raise `ConfigError` for the first of `keys` that is not in `valid`, suggesting the closest valid key.
+
+    Args:
+        keys: the keys given, e.g. a mapping read from YAML (its keys are iterated).
+        valid: the allowed keys; the message lists them all.
+        where: what the keys belong to, the start of the message, e.g. `'training config'`.
+    """
     valid = list(valid)
     for k in keys:
         if k not in valid:
             raise ConfigError(f"{where}: unknown key {k!r}{did_you_mean(k, valid)}. Valid keys: {', '.join(map(str, valid))}")
 
 def check_name(name: str, value, valid: Iterable, hint: str = '') -> str:
-    "`value` of setting `name` must be one of `valid`; the error suggests the closest and adds `hint`."
+    """`value` of setting `name` must be one of `valid`; the error suggests the closest and adds `hint`.
+
+    Args:
+        name: the setting's name, as the message shows it, e.g. `'method'`.
+        value (Any): the value given; it must be a string in `valid`.
+        valid: the allowed values; the message lists them all.
+        hint: text appended to the message after the valid values, e.g. how to register a new entry; start it
+            with a space. '' for none.
+
+    Returns:
+        `value`, unchanged.
+    """
     valid = list(valid)
     if not isinstance(value, str) or value not in valid:
         raise ConfigError(f"{name}={value!r} is unknown{did_you_mean(value, valid)}. Valid: {', '.join(map(str, valid))}.{hint}")
@@ -37,20 +62,48 @@ def check_name(name: str, value, valid: Iterable, hint: str = '') -> str:
 
 # %% ../nbs/00a_checks.ipynb #ad73c0da
 def is_int(v) -> bool:
-    "An integer that is not a `bool`."
+    """An integer that is not a `bool`.
+
+    Args:
+        v (Any): any value.
+    """
     return isinstance(v, int) and not isinstance(v, bool)
 
 def _why(meaning: str) -> str: return f" ({meaning})" if meaning else ''
 
 def check_int(name: str, v, lo: int | None = None, meaning: str = '') -> int:
-    "`v` must be an integer (not a bool), at least `lo`."
+    """`v` must be an integer (not a bool), at least `lo`.
+
+    Args:
+        name: the setting's name, as the message shows it, e.g. `'epochs'`.
+        v (Any): the value given.
+        lo: the smallest allowed value; None for no lower bound.
+        meaning: what the setting is for, added in parentheses to the message; '' for none.
+
+    Returns:
+        `v`, unchanged.
+    """
     if not is_int(v): raise ConfigError(f"{name} must be an integer, got {v!r} ({type(v).__name__}){_why(meaning)}")
     if lo is not None and v < lo: raise ConfigError(f"{name}={v!r} must be >= {lo}{_why(meaning)}")
     return v
 
 def check_number(name: str, v, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
                  allow_inf: bool = False, meaning: str = '') -> float:
-    "`v` as a float in `[lo, hi]` (`(lo, hi]` if `lo_open`); `inf` or `'inf'` only if `allow_inf`."
+    """`v` as a float in `[lo, hi]` (`(lo, hi]` if `lo_open`); `inf` or `'inf'` only if `allow_inf`.
+
+    Args:
+        name: the setting's name, as the message shows it, e.g. `'lr'`.
+        v (Any): the value given: an `int` or `float` (not a `bool`; NaN is refused), or with `allow_inf` also the string
+            `'inf'` (or `'+inf'`, `'infinity'`, `'.inf'`, in any case).
+        lo: the lower bound, included unless `lo_open`; None for no lower bound.
+        hi: the upper bound, always included; None for no upper bound.
+        lo_open: exclude `lo` itself: the range is `(lo, hi]`.
+        allow_inf: accept an infinite value (still subject to `lo` and `hi`); otherwise `v` must be finite.
+        meaning: what the setting is for, added in parentheses to the message; '' for none.
+
+    Returns:
+        `v` as a `float` (`math.inf` for `'inf'`).
+    """
     if allow_inf and isinstance(v, str) and v.strip().lower() in ('inf', '+inf', 'infinity', '.inf'): v = math.inf
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ConfigError(f"{name} must be a number, got {v!r}{_why(meaning)}")
@@ -69,7 +122,16 @@ class MissingDependency(ConfigError):
     "An optional package (one of the `[train]` extra's) is not installed: the message names it and the install line."
 
 def optional_import(module: str, purpose: str, alternative: str = ''):
-    "Import `module` for `purpose`; a missing package raises `MissingDependency` with `pip install 'rtk_nb[train]'`."
+    """Import `module` for `purpose`; a missing package raises `MissingDependency` with `pip install 'rtk_nb[train]'`.
+
+    Args:
+        module: the dotted module name, e.g. `'sklearn.datasets'`; the message names its top-level package (by its pip name from `EXTRAS`).
+        purpose: what needs the module, the start of the message, e.g. `'the digits demo set'`.
+        alternative: another way to go on without the package, appended to the message after a dash; '' for none.
+
+    Returns:
+        (ModuleType): The imported module. A package that is installed but fails to import raises its own error.
+    """
     import importlib
     try: return importlib.import_module(module)
     except ModuleNotFoundError as e:

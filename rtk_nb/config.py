@@ -11,11 +11,12 @@ from typing import Optional
 from .checks import ConfigError, check_keys, check_name, check_int, check_number, is_int
 from .models import list_models
 from .models import stage_names
-from .losses import METHODS, method_settings, method_needs_teacher, method_needs_features, check_stages
+from .losses import TEACHER, METHODS, method_settings, method_needs_teacher, method_needs_features, check_stages
 from . import data as rdata
 
 # %% auto #0
-__all__ = ['RECIPES', 'RECIPE_FIELDS', 'fill_from_recipe', 'TrainConfig', 'run_name_of', 'validate_config', 'config_fingerprint']
+__all__ = ['RECIPES', 'RECIPE_FIELDS', 'COMPILE_MODES', 'fill_from_recipe', 'TrainConfig', 'run_name_of', 'validate_config',
+           'config_fingerprint']
 
 # %% ../nbs/03a_config.ipynb #0c115819
 RECIPES: dict[str, dict] = {
@@ -27,25 +28,67 @@ RECIPES: dict[str, dict] = {
                   milestones=[5, 7], gamma=0.2, padding='zero'),
 }
 RECIPE_FIELDS = tuple(RECIPES['at'])
+# TrainConfig.compile: eager; the Distiller's forward compiled; the whole step (forward, backward, SGD) compiled, CUDA graphs on a GPU
+COMPILE_MODES = ('off', 'forward', 'step')
+_CAPTURE_GONE = ("capture is now a mode of compile: write compile: step for the whole step compiled (capture: true), "
+                 "compile: off for eager (capture: false)")
 
 def fill_from_recipe(cfg) -> None:
-    "Set every recipe field of `cfg` that is None to the value of its recipe (an unknown recipe is left to validation)."
+    """Set every recipe field of `cfg` that is None to the value of its recipe (an unknown recipe is left to validation).
+
+    Args:
+        cfg (TrainConfig): the config to complete, changed in place; its `recipe` names one of `RECIPES`, whose values are
+            copied (deep), so that no two configs share a list.
+    """
     for k, v in RECIPES.get(cfg.recipe, {}).items() if isinstance(cfg.recipe, str) else ():
         if getattr(cfg, k) is None: setattr(cfg, k, copy.deepcopy(v))
 
 # %% ../nbs/03a_config.ipynb #6626052e
 @dataclass
 class TrainConfig:
-    "Everything that defines a training run. `TrainConfig.from_dict` maps a params.yaml block onto it, validated."
+    """Everything that defines a training run. `TrainConfig.from_dict` maps a params.yaml block onto it, validated.
+
+    Attributes:
+        dataset: the dataset, a registered name (`rtk_nb.data.list_datasets()`), e.g. 'cifar100' or 'digits'.
+        method: 'teacher' (train `teacher` alone, with cross-entropy) or a distillation method that trains `student`.
+        student: the student's architecture, a registered model name (`rtk_nb.models.list_models()`).
+        teacher: the teacher's architecture: the model a teacher run trains, the one a distillation's checkpoint holds.
+        teacher_ckpt: the teacher run's `model.ckpt`; required by a method that distils from a teacher.
+        seed: the seed (>= 0) of the model's initialisation, the data order and the augmentation.
+        loss: the method's settings (`loss.<method>` in params.yaml), e.g. `{'keep': 0.5, 'tau': 0.1}` for rtk; completed with its defaults.
+        stages: the 1-based stages (of the models' `feature_layers`) that the feature terms of AT and RTK distil.
+        recipe: a named recipe (`RECIPES`: 'at', 'crd', 'quick') that fills each recipe field below left None (`RECIPE_FIELDS`).
+        epochs: the number of training epochs.
+        batch_size: the batch size.
+        lr: SGD's initial learning rate (> 0).
+        momentum: SGD's momentum, in [0, 1].
+        nesterov: whether SGD uses Nesterov momentum.
+        weight_decay: SGD's weight decay (>= 0).
+        milestones: the epochs at which the learning rate is multiplied by `gamma`, strictly increasing.
+        gamma: the learning rate's factor at each milestone, in (0, 1].
+        padding: the padding of the training crops: 'zero' or 'reflect'.
+        data_root: the folder of the dataset caches (`<data_root>/<dataset>/`).
+        download: whether missing raw files of the dataset may be downloaded.
+        out_dir: the run's folder; None: `runs/<dataset>/<run_name>`.
+        device: 'auto' (CUDA if available), 'cpu', 'cuda' or 'cuda:N'.
+        amp: the autocast precision: 'auto' (bf16 on CUDA), 'bf16' or 'none'.
+        channels_last: channels-last tensors: 'auto' (on CUDA), 'on' or 'off'.
+        compile: 'off' (eager), 'forward' (the Distiller's forward compiled) or 'step' (the whole step; `COMPILE_MODES`).
+        track: whether the run is logged to MLflow.
+        tracking_uri: the MLflow store; None: $MLFLOW_TRACKING_URI, else `sqlite:///<cwd>/mlflow.db`.
+        experiment: the MLflow experiment; None: the dataset's name.
+        check_every: the number of steps between two finiteness checks of the loss.
+        progress: whether to show a progress bar and print a line per epoch.
+        reuse_from: folders that may hold the same run (same fingerprint) finished, whose result `fit` then takes.
+    """
     dataset: str = 'cifar100'
-    method: str = 'teacher'          # 'teacher' or a distillation method
+    method: str = 'teacher'
     student: str = 'wrn_16_2'
     teacher: str = 'wrn_40_2'
-    teacher_ckpt: Optional[str] = None   # the teacher's model.ckpt (distillation runs)
+    teacher_ckpt: Optional[str] = None
     seed: int = 0
-    loss: dict = field(default_factory=dict)   # the method's settings, e.g. {'keep': 0.5, 'tau': 0.1} for rtk
-    stages: list = field(default_factory=lambda: [1, 2, 3])   # 1-based stages distilled by AT/RTK
-    # the recipe: a named one (RECIPES) fills every field below that is left unset (None)
+    loss: dict = field(default_factory=dict)
+    stages: list = field(default_factory=lambda: [1, 2, 3])
     recipe: str = 'at'
     epochs: Optional[int] = None
     batch_size: Optional[int] = None
@@ -55,31 +98,34 @@ class TrainConfig:
     weight_decay: Optional[float] = None
     milestones: Optional[list] = None
     gamma: Optional[float] = None
-    padding: Optional[str] = None        # crop padding: 'zero' or 'reflect'
+    padding: Optional[str] = None
     data_root: str = 'data'
     download: bool = False
-    out_dir: Optional[str] = None        # default: runs/<dataset>/<run_name>
-    device: str = 'auto'                 # 'auto' (cuda if available), 'cpu', 'cuda', 'cuda:1'
-    amp: str = 'auto'                    # 'auto' (bf16 on cuda), 'bf16', 'none'
-    channels_last: str = 'auto'          # 'auto' (on cuda), 'on', 'off'
-    compile: bool = False                # torch.compile the student (and teacher)
-    capture: bool = False                # compile the whole step (forward, backward, SGD); CUDA graphs on a GPU
-    track: bool = True                   # log to MLflow
-    tracking_uri: Optional[str] = None   # default: $MLFLOW_TRACKING_URI, else sqlite:///<cwd>/mlflow.db
-    experiment: Optional[str] = None     # default: the dataset name
-    check_every: int = 50                # steps between finiteness checks of the loss
+    out_dir: Optional[str] = None
+    device: str = 'auto'
+    amp: str = 'auto'
+    channels_last: str = 'auto'
+    compile: str = 'off'
+    track: bool = True
+    tracking_uri: Optional[str] = None
+    experiment: Optional[str] = None
+    check_every: int = 50
     progress: bool = True
-    reuse_from: list = field(default_factory=list)   # folders that may hold a finished run of the same identity (see fit)
+    reuse_from: list = field(default_factory=list)
     def __post_init__(self):
+        if isinstance(self.compile, bool): self.compile = 'forward' if self.compile else 'off'   # YAML reads `off` as false
         fill_from_recipe(self)
         validate_config(self)
         self.loss = method_settings(self.loss_method, self.loss)   # complete, checked, defaults filled in
-    arch = property(lambda self: self.teacher if self.method == 'teacher' else self.student, doc="the trained model's architecture")
-    loss_method = property(lambda self: 'vanilla' if self.method == 'teacher' else self.method, doc="the method of the loss")
+    is_teacher = property(lambda self: self.method == TEACHER, doc="whether this is a teacher run (trained alone, with cross-entropy)")
+    arch = property(lambda self: self.teacher if self.is_teacher else self.student, doc="the trained model's architecture")
+    loss_method = property(lambda self: 'vanilla' if self.is_teacher else self.method, doc="the method of the loss")
     needs_teacher = property(lambda self: method_needs_teacher(self.loss_method), doc="whether the method distils from a teacher")
     run_name = property(lambda self: run_name_of(self), doc="the run's name: method, models, seed, non-default settings (`run_name_of`)")
     @property
-    def output_dir(self) -> Path: return Path(self.out_dir) if self.out_dir else Path('runs') / self.dataset / self.run_name
+    def output_dir(self) -> Path:
+        "The run's folder: `out_dir`, else `runs/<dataset>/<run_name>` (a run outside any study)."
+        return Path(self.out_dir) if self.out_dir else Path('runs') / self.dataset / self.run_name
     def to_dict(self) -> dict: return asdict(self)
     def replace(self, **kw) -> 'TrainConfig':
         "A copy with `kw` changed; a new `recipe` also brings that recipe's values for the recipe fields not in `kw`."
@@ -89,13 +135,19 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> 'TrainConfig':
         "Build from a mapping (e.g. a params.yaml block); misspelt keys are errors with a suggestion."
         if not isinstance(d, dict): raise ConfigError(f"a training config must be a mapping, got {type(d).__name__}")
+        if 'capture' in d: raise ConfigError(_CAPTURE_GONE)
         check_keys(d, [f.name for f in fields(cls)], 'training config')
         return cls(**d)
 
 # %% ../nbs/03a_config.ipynb #9a8b7c6e
 def run_name_of(c: TrainConfig) -> str:
-    "`<method>-<teacher>-<student>-s<seed>`, then each loss setting that differs from the method's default, e.g. `-keep0.25-tauinf`."
-    if c.method == 'teacher': return f"teacher-{c.teacher}-s{c.seed}"
+    """`<method>-<teacher>-<student>-s<seed>`, then each loss setting that differs from the method's default, e.g. `-keep0.25-tauinf`.
+
+    Args:
+        c: the run's config; its loss settings are compared with the defaults of its method (`method_settings`). A
+            teacher run's name is `teacher-<teacher>-s<seed>`; a run without a teacher leaves the teacher out.
+    """
+    if c.is_teacher: return f"teacher-{c.teacher}-s{c.seed}"
     base = f"{c.method}-{c.teacher}-{c.student}" if c.needs_teacher else f"{c.method}-{c.student}"
     default = method_settings(c.loss_method, {})
     return f"{base}-s{c.seed}" + ''.join(f"-{k}{v:g}" if isinstance(v, float) else f"-{k}{v}"
@@ -106,13 +158,14 @@ _dataclass_init = TrainConfig.__init__
 
 @functools.wraps(_dataclass_init)
 def _init_with_suggestions(self, *args, **kwargs):
+    if 'capture' in kwargs: raise ConfigError(_CAPTURE_GONE)
     check_keys(kwargs, [f.name for f in fields(TrainConfig)], 'TrainConfig')
     _dataclass_init(self, *args, **kwargs)
 
 TrainConfig.__init__ = _init_with_suggestions
 
 # %% ../nbs/03a_config.ipynb #4bd6ac9e
-_CHOICES = {'amp': ('auto', 'bf16', 'none'), 'channels_last': ('auto', 'on', 'off'), 'padding': rdata.PADDINGS}
+_CHOICES = {'amp': ('auto', 'bf16', 'none'), 'channels_last': ('auto', 'on', 'off'), 'padding': rdata.PADDINGS, 'compile': COMPILE_MODES}
 _TYPES = {'str': lambda v: isinstance(v, str), 'int': is_int, 'bool': lambda v: isinstance(v, bool),
           'float': lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
           'list': lambda v: isinstance(v, (list, tuple)), 'dict': lambda v: isinstance(v, dict)}
@@ -126,7 +179,7 @@ def _check_type(name, v, ann: str):
     if not _TYPES[base](v): raise ConfigError(f"{name} must be of type {base}, got {v!r} ({type(v).__name__})")
 
 def _check_names(c: TrainConfig):
-    check_name('method', c.method, ['teacher', *METHODS], ' Register a new one with rtk_nb.losses.register_method.')
+    check_name('method', c.method, [TEACHER, *METHODS], ' Register a new one with rtk_nb.losses.register_method.')
     check_name('dataset', c.dataset, rdata.list_datasets(), ' Register a new one with rtk_nb.data.register_dataset.')
     for k in ('student', 'teacher'):
         check_name(k, getattr(c, k), list_models(), ' Models outside the zoo: register them with rtk_nb.models.register_model.')
@@ -147,7 +200,12 @@ def _check_recipe(c: TrainConfig):
     check_stages(c.stages, n)
 
 def validate_config(c: TrainConfig) -> None:
-    "Raise `ConfigError` naming the first invalid field of `c`."
+    """Raise `ConfigError` naming the first invalid field of `c`.
+
+    Args:
+        c: the config to check: each field's type (from its annotation), its range or allowed names, the method's loss
+            settings, the stages against the models, and `teacher_ckpt` for a method that distils from a teacher.
+    """
     for f in fields(c): _check_type(f.name, getattr(c, f.name), f.type if isinstance(f.type, str) else f.type.__name__)
     _check_names(c); _check_recipe(c)
     method_settings(c.loss_method, c.loss)
@@ -155,12 +213,21 @@ def validate_config(c: TrainConfig) -> None:
         raise ConfigError(f"method={c.method!r} distils from a teacher: set teacher_ckpt to the teacher run's model.ckpt")
 
 # %% ../nbs/03a_config.ipynb #f74b9178
-_HOW = {'device', 'compile', 'capture', 'track', 'tracking_uri', 'experiment', 'progress', 'check_every', 'out_dir',
+_HOW = {'device', 'compile', 'track', 'tracking_uri', 'experiment', 'progress', 'check_every', 'out_dir',
         'data_root', 'download', 'amp', 'channels_last', 'reuse_from'}
 
 def config_fingerprint(cfg: TrainConfig) -> dict:
-    "The fields that define the experiment of `cfg` and that it uses (what a checkpoint must match to be resumed)."
-    unused = {'student', 'loss'} if cfg.method == 'teacher' else set() if cfg.needs_teacher else {'teacher'}
+    """The fields that define the experiment of `cfg` and that it uses (what a checkpoint must match to be resumed).
+
+    Args:
+        cfg: the run's config.
+
+    Returns:
+        Its fields (`to_dict`), less `teacher_ckpt`, those that change how, where or how fast it runs (device,
+        precision, compile, paths, tracking) and those it does not use (a teacher run's `student` and `loss`, the
+        `teacher` of a run without one, `stages` where no feature term reads them).
+    """
+    unused = {'student', 'loss'} if cfg.is_teacher else set() if cfg.needs_teacher else {'teacher'}
     if not method_needs_features(cfg.loss_method): unused |= {'stages'}   # only AT/RTK terms read it
     # teacher_ckpt is a path: a student's identity is its teacher's content digest (rtk_nb.train.run_fingerprint)
     return {k: v for k, v in cfg.to_dict().items() if k not in _HOW | unused | {'teacher_ckpt'}}

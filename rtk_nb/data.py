@@ -26,7 +26,14 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class RemoteFile:
-    "A raw file: its name in `raw/`, where to download it, its published md5 and size in bytes (`None`: unknown)."
+    """A raw file: its name in `raw/`, where to download it, its published md5 and size in bytes (`None`: unknown).
+
+    Attributes:
+        filename: the file's name in `<root>/<name>/raw/`.
+        url: where to download it from.
+        md5: its published md5 checksum (hex); None: unknown, not checked (the converter's complete parse verifies the file).
+        size: its size in bytes, checked before the md5; None: unknown, not checked.
+    """
     filename: str
     url: str
     md5: str | None
@@ -34,7 +41,19 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    "What a dataset is: classes, normalisation statistics, whether flips are allowed, splits and raw files."
+    """What a dataset is: classes, normalisation statistics, whether flips are allowed, splits and raw files.
+
+    Attributes:
+        name: the registered name, which `get_info`, `load_split` and `get_loaders` take; also the cache folder `<root>/<name>`.
+        num_classes: the number of classes (>= 2); the labels run from 0 to num_classes - 1.
+        mean: the per-channel (RGB) mean of the pixel values on the 0..1 scale, subtracted by `normalize`.
+        std: the per-channel standard deviation on the same scale (> 0), divided by `normalize`.
+        flip: whether the training augmentation may flip images horizontally (not for digits: a mirrored digit is no digit).
+        splits: the cached splits, e.g. `('train', 'test')`; they must include `'train'`.
+        files: the raw files to verify or download; `()` for none.
+        demo: a demo dataset, for examples and smoke tests, not a benchmark.
+        description: one line for people, printed by `rtk-nb list datasets`.
+    """
     name: str
     num_classes: int
     mean: tuple[float, float, float]
@@ -45,11 +64,20 @@ class DatasetInfo:
     demo: bool = False               # a demo dataset, not a benchmark
     description: str = ''
 
+# %% ../nbs/02_data.ipynb #407b1d5b
 DATASETS: dict[str, DatasetInfo] = {}
 _CONVERTERS: dict[str, Callable] = {}
 
 def register_dataset(info: DatasetInfo, converter: Callable, replace: bool = False) -> None:
-    "Register `info.name` (a taken name needs `replace=True`); `converter(raw_dir, info)` returns `{split: (x uint8 N×3×H×W, y int64 N)}`."
+    """Register `info.name` (a taken name needs `replace=True`); `converter(raw_dir, info)` returns `{split: (x uint8 N×3×H×W, y int64 N)}`.
+
+    Args:
+        info: the dataset's description, registered under `info.name`. Its mean and std need 3 values each (std > 0), its
+            splits must include `'train'` and its `num_classes` be >= 2, else `DataError`.
+        converter: turns the verified raw files in `raw_dir` into arrays for every split of `info`; it may also take a
+            `progress` keyword. Its code is part of `registration_digest`, so a changed converter rebuilds the cache.
+        replace: replace a dataset already registered under `info.name` instead of raising `DataError`.
+    """
     if info.name in DATASETS and not replace:
         raise DataError(f"dataset {info.name!r} is already registered; pass replace=True to replace it (its cache is then rebuilt)")
     if len(info.mean) != 3 or len(info.std) != 3 or min(info.std) <= 0:
@@ -64,7 +92,11 @@ def list_datasets() -> list[str]:
     return sorted(DATASETS)
 
 def get_info(name: str) -> DatasetInfo:
-    "The `DatasetInfo` registered as `name`."
+    """The `DatasetInfo` registered as `name`.
+
+    Args:
+        name: a registered dataset's name; an unknown one is a `DataError` that lists the valid names.
+    """
     try: return DATASETS[name]
     except KeyError: raise DataError(f"unknown dataset {name!r}; valid names: {', '.join(list_datasets())}") from None
 
@@ -115,7 +147,14 @@ def _read_meta(js: Path) -> dict | None:
     except (OSError, ValueError): return None
 
 def registration_digest(name: str) -> str:
-    "What makes dataset `name`'s cache: a digest of its `DatasetInfo` and of its converter's code and closure values."
+    """What makes dataset `name`'s cache: a digest of its `DatasetInfo` and of its converter's code and closure values.
+
+    Args:
+        name: a registered dataset's name.
+
+    Returns:
+        The SHA-256 as 64 hexadecimal characters, as recorded in the sidecar of each cache the registration makes.
+    """
     info, conv = get_info(name), _CONVERTERS[name]
     try: code = inspect.getsource(conv)
     except (OSError, TypeError): code = getattr(conv, '__qualname__', repr(conv))
@@ -164,7 +203,15 @@ def _convert(name: str, info: DatasetInfo, raw: Path, progress: bool) -> dict:
     return _check_arrays(info, arrays)
 
 def prepare(name: str, root='data', download: bool = True, progress: bool = True) -> Path:
-    "Make sure `<root>/<name>/<split>.npz` exists for every split (verifying/downloading raw files as needed); return `<root>/<name>`."
+    """Make sure `<root>/<name>/<split>.npz` exists for every split (verifying/downloading raw files as needed); return `<root>/<name>`.
+
+    Args:
+        name: a registered dataset's name.
+        root (str | Path): the data folder: the caches go to `<root>/<name>/`, the raw files to `<root>/<name>/raw/`.
+        download: download the missing raw files; False: a missing file is a `DataError` that names it, its URL and
+            where to put it.
+        progress: show the converter's progress bar, for converters that take a `progress` keyword (CINIC-10's decoding).
+    """
     info = get_info(name)
     d = Path(root) / name
     if all(_cache_ok(root, name, s) for s in info.splits): return d
@@ -175,8 +222,16 @@ def prepare(name: str, root='data', download: bool = True, progress: bool = True
     for s, (x, y) in arrays.items(): _write_cache(root, name, s, x, y)
     return d
 
+# %% ../nbs/02_data.ipynb #4fc66f1a
 def load_split(name: str, split: str, root='data', download: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    "`(x uint8 N×3×32×32, y int64 N)` of one split, from the verified cache (built by `prepare` if missing)."
+    """`(x uint8 N×3×32×32, y int64 N)` of one split, from the verified cache (built by `prepare` if missing).
+
+    Args:
+        name: a registered dataset's name.
+        split: one of the dataset's splits, e.g. `'train'` or `'test'`.
+        root (str | Path): the data folder holding `<root>/<name>/<split>.npz`.
+        download: whether `prepare` may download missing raw files when the cache has to be built.
+    """
     info = get_info(name)
     if split not in info.splits:
         raise DataError(f"dataset '{name}' has no split {split!r}; valid splits: {', '.join(info.splits)}")
@@ -226,7 +281,15 @@ def _cifar_converter(folder: str, train: tuple[str, ...], test: tuple[str, ...],
 _SVHN_FILES = {'train': 'train_32x32.mat', 'test': 'test_32x32.mat', 'extra': 'extra_32x32.mat'}
 
 def svhn_convert(raw_dir: Path, info: DatasetInfo) -> dict:
-    "SVHN `.mat` files → uint8 N×3×32×32 and labels with 10 → 0."
+    """SVHN `.mat` files → uint8 N×3×32×32 and labels with 10 → 0.
+
+    Args:
+        raw_dir: the folder holding the `.mat` files (`train_32x32.mat`, ...), i.e. `<root>/<name>/raw`.
+        info: the dataset's `DatasetInfo`; each of its `splits` (`train`, `test`, `extra`) is read from its `.mat` file.
+
+    Returns:
+        `{split: (x, y)}` for every split of `info`: uint8 N×3×32×32 images and int64 labels 0..9.
+    """
     loadmat = optional_import('scipy.io', "reading SVHN's .mat files").loadmat
     out = {}
     for split in info.splits:
@@ -314,7 +377,19 @@ PADDINGS = ('zero', 'reflect')
 
 def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: bool = True,
             padding: str = 'zero') -> torch.Tensor:
-    "Per-sample random crop of B×C×H×W `x` after padding by `pad` (`padding`: 'zero' or 'reflect'), and (if `flip`) horizontal flip with p=½."
+    """Per-sample random crop of B×C×H×W `x` after padding by `pad` (`padding`: 'zero' or 'reflect'), and (if `flip`) horizontal flip with p=½.
+
+    Args:
+        x: the B×C×H×W batch, of any dtype (uint8 in `DeviceLoader`, before normalisation, so that a zero-padded pixel
+            is torchvision's).
+        generator: the source of all the random numbers (offsets, then flips), drawn on the generator's device.
+        pad: the padding on each side, in pixels: the offsets are drawn uniformly from 0..2·pad; 0: no crop, flips only.
+        flip: mirror each image horizontally with probability ½; False: never.
+        padding: `'zero'` (pad with 0, as torchvision's `RandomCrop(32, padding=4)`) or `'reflect'` (mirror the border).
+
+    Returns:
+        The augmented batch, with `x`'s shape, dtype and device.
+    """
     if x.dim() != 4: raise ValueError(f"augment expects a B×C×H×W batch, got shape {tuple(x.shape)}")
     if padding not in PADDINGS: raise ValueError(f"padding={padding!r} is unknown; valid: {', '.join(PADDINGS)}")
     B, C, H, W = x.shape
@@ -331,7 +406,13 @@ def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: boo
     return xp[b, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous()
 
 def normalize(x_uint8: torch.Tensor, mean, std) -> torch.Tensor:
-    "float32 `(x/255 - mean) / std` per channel, as `ToTensor` + `Normalize`."
+    """float32 `(x/255 - mean) / std` per channel, as `ToTensor` + `Normalize`.
+
+    Args:
+        x_uint8: images with their channels in dimension -3 (B×C×H×W or C×H×W), values 0..255.
+        mean (Sequence[float]): the per-channel means on the 0..1 scale, e.g. a `DatasetInfo`'s.
+        std (Sequence[float]): the per-channel standard deviations on the same scale.
+    """
     m = torch.as_tensor(mean, dtype=torch.float32, device=x_uint8.device).view(-1, 1, 1)
     s = torch.as_tensor(std, dtype=torch.float32, device=x_uint8.device).view(-1, 1, 1)
     return (x_uint8.float() / 255 - m) / s
@@ -342,8 +423,23 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     if seed < 0 or epoch < 0: raise ValueError(f"seed and epoch must be >= 0, got {seed}, {epoch}")
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint64)[0])
 
+# %% ../nbs/02_data.ipynb #a6b4b69d
 class DeviceLoader:
-    "Batches `(x float32 normalised B×3×H×W, y int64 B)` from uint8 data held on `device`; shuffled and augmented when `train`."
+    """Batches `(x float32 normalised B×3×H×W, y int64 B)` from uint8 data held on `device`; shuffled and augmented when `train`.
+
+    Args:
+        x (Tensor | ndarray): the images, uint8 N×C×H×W; copied to `device` once.
+        y (Tensor | ndarray): the N labels; held as int64.
+        batch_size: the samples per batch (>= 1); the last batch is smaller unless `drop_last`.
+        train: shuffle and augment, in a way that depends only on `(seed, epoch)`; False: fixed order, no augmentation.
+        mean (Sequence[float]): the per-channel means for `normalize`, on the 0..1 scale (a `DatasetInfo`'s).
+        std (Sequence[float]): the per-channel standard deviations for `normalize`, on the same scale.
+        flip: allow horizontal flips in the training augmentation (False for digit datasets).
+        seed: the seed (>= 0) that, with the epoch, seeds each epoch's generator.
+        device (str | torch.device): where the data are held and the batches made, e.g. `'cuda'`.
+        drop_last: drop the last, incomplete batch.
+        channels_last: return the images in `channels_last` memory format.
+        padding: the padding of the training crops, `'zero'` or `'reflect'` (`PADDINGS`)."""
     def __init__(self, x, y, batch_size: int, train: bool, mean, std, flip: bool = True, seed: int = 0,
                  device='cpu', drop_last: bool = False, channels_last: bool = False, padding: str = 'zero'):
         x, y = torch.as_tensor(x), torch.as_tensor(y)
@@ -356,28 +452,21 @@ class DeviceLoader:
         self.batch_size, self.train, self.flip, self.seed = batch_size, train, flip, seed
         self.drop_last, self.channels_last, self.padding = drop_last, channels_last, padding
         self.mean, self.std = tuple(mean), tuple(std)
-        self.epoch = 0
-        _epoch_seed(seed, 0)
-
+        self.epoch = 0; _epoch_seed(seed, 0)
     @property
     def num_samples(self) -> int: return len(self.x)
-
     def __len__(self) -> int:
         n, b = self.num_samples, self.batch_size
         return n // b if self.drop_last else math.ceil(n / b)
-
     def set_epoch(self, epoch: int):
         "Make the next iteration epoch `epoch` (its order and augmentation depend only on `seed` and `epoch`)."
         self.epoch = int(epoch)
-
     def generator(self, epoch: int) -> torch.Generator:
         "The generator of epoch `epoch`, on the loader's device."
         return torch.Generator(device=self.device).manual_seed(_epoch_seed(self.seed, epoch))
-
     def __iter__(self):
         epoch, self.epoch = self.epoch, self.epoch + 1
         return self._batches(epoch)
-
     def _batches(self, epoch: int):
         n, bs = self.num_samples, self.batch_size
         if self.train:
@@ -391,7 +480,6 @@ class DeviceLoader:
             xb = normalize(xb, self.mean, self.std)
             if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
             yield xb, self.y[idx]
-
     def __repr__(self):
         return (f"DeviceLoader({self.num_samples} samples, batch_size={self.batch_size}, train={self.train}, "
                 f"flip={self.flip}, padding={self.padding!r}, device={self.device}, epoch={self.epoch})")
@@ -400,7 +488,24 @@ class DeviceLoader:
 def get_loaders(name: str, batch_size: int = 128, root='data', device='cpu', seed: int = 0, download: bool = False,
                 channels_last: bool = False, eval_split: str = 'test', eval_batch_size: int | None = None,
                 padding: str = 'zero') -> tuple[DeviceLoader, DeviceLoader, DatasetInfo]:
-    "`(train loader, eval loader, info)` for dataset `name`, its data held on `device`; `padding` of the train crops: 'zero' or 'reflect'."
+    """`(train loader, eval loader, info)` for dataset `name`, its data held on `device`; `padding` of the train crops: 'zero' or 'reflect'.
+
+    Args:
+        name: a registered dataset's name.
+        batch_size: the training batch size (and the eval one, unless `eval_batch_size` is given).
+        root (str | Path): the data folder holding the caches in `<root>/<name>/`.
+        device (str | torch.device): where both loaders hold the data and make the batches.
+        seed: the seed of the training loader's order and augmentation.
+        download: download missing raw files; False: a missing dataset is a `DataError` that says what to fetch.
+        channels_last: return the images in `channels_last` memory format.
+        eval_split: the split the eval loader reads: `'test'`, or `'valid'` where the dataset has one (CINIC-10).
+        eval_batch_size: the eval loader's batch size; None: `batch_size`.
+        padding: the padding of the training crops, `'zero'` or `'reflect'`.
+
+    Returns:
+        `(train, eval, info)`: the shuffled, augmented training `DeviceLoader` (flips as the dataset allows), the eval
+            `DeviceLoader` (fixed order, not augmented) and the dataset's `DatasetInfo`.
+    """
     info = get_info(name)
     if eval_split not in info.splits:
         raise DataError(f"dataset '{name}' has no split {eval_split!r} to evaluate on; valid splits: {', '.join(info.splits)}")

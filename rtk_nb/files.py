@@ -13,7 +13,16 @@ __all__ = ['atomic_write', 'write_text', 'write_json', 'file_digest']
 
 # %% ../nbs/00b_files.ipynb #699c9e49
 def atomic_write(path, write: Callable) -> Path:
-    "Call `write(f)` on a temporary binary file next to `path`, fsync it, then rename it to `path`."
+    """Call `write(f)` on a temporary binary file next to `path`, fsync it, then rename it to `path`.
+
+    Args:
+        path (str | Path): the file to write; missing parent folders are created and an existing file is replaced.
+        write: called once with the temporary file, open for writing in binary mode, to write the content. If it raises,
+            `path` is left as it was, the temporary file is removed and the exception propagates.
+
+    Returns:
+        `path`, as a `Path`.
+    """
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
@@ -27,15 +36,38 @@ def atomic_write(path, write: Callable) -> Path:
     return path
 
 def write_text(path, text: str) -> Path:
-    "Atomically write `text` (UTF-8) to `path`."
+    """Atomically write `text` (UTF-8) to `path`.
+
+    Args:
+        path (str | Path): the file to write; see `atomic_write`.
+        text: the content, encoded as UTF-8.
+
+    Returns:
+        `path`, as a `Path`.
+    """
     return atomic_write(path, lambda f: f.write(text.encode()))
 
 def write_json(obj, path) -> Path:
-    "Atomically write `obj` as indented JSON to `path`."
+    """Atomically write `obj` as indented JSON to `path`.
+
+    Args:
+        obj (Any): a JSON-serialisable value; written with an indent of 2 and a final newline.
+        path (str | Path): the file to write; see `atomic_write`.
+
+    Returns:
+        `path`, as a `Path`.
+    """
     return write_text(path, json.dumps(obj, indent=2) + '\n')
 
+# %% ../nbs/00b_files.ipynb #7ec8d63f
 def file_digest(path, algo: str = 'sha256', chunk: int = 1 << 20) -> str:
-    "Hex digest of the file at `path` (read in chunks: archives are large)."
+    """Hex digest of the file at `path` (read in chunks: archives are large).
+
+    Args:
+        path (str | Path): the file to hash.
+        algo: a hash algorithm name that `hashlib.new` accepts, e.g. `'sha256'` or `'md5'`.
+        chunk: the number of bytes read at a time (1 MiB by default).
+    """
     h = hashlib.new(algo)
     with open(path, 'rb') as f:
         while b := f.read(chunk): h.update(b)

@@ -14,29 +14,63 @@ from .models import FeatureHooks
 from .checks import ConfigError, check_keys, check_name, check_number, is_int
 
 # %% auto #0
-__all__ = ['LOSS_TERMS', 'METHODS', 'fp32_region', 'attention_map', 'match_spatial', 'at_loss', 'n_keep', 'rtk_target',
-           'rtk_loss', 'kd_loss', 'ce_loss', 'setting', 'Settings', 'KDSettings', 'ATSettings', 'RTKSettings',
+__all__ = ['LOSS_TERMS', 'METHODS', 'TEACHER', 'fp32_region', 'attention_map', 'match_spatial', 'at_loss', 'n_keep', 'rtk_target',
+           'rtk_loss', 'kd_loss', 'ce_loss', 'settings_field', 'Settings', 'KDSettings', 'ATSettings', 'RTKSettings',
            'register_term', 'register_method', 'LossTerm', 'CETerm', 'KDTerm', 'ATTerm', 'RTKTerm', 'method_terms',
-           'term_settings', 'method_settings', 'method_needs_teacher', 'method_needs_features', 'describe_method',
-           'DistillLoss', 'create_criterion', 'check_stages', 'Distiller', 'num_classes_of', 'create_distiller']
+           'method_settings', 'method_needs_teacher', 'method_needs_features', 'describe_method', 'DistillLoss',
+           'create_criterion', 'check_stages', 'Distiller', 'num_classes_of', 'create_distiller']
 
 # %% ../nbs/01_losses.ipynb #37e6d3b3
 def fp32_region(x: torch.Tensor):
-    "A context that switches autocast off on `x`'s device: what runs inside keeps the dtype it is given."
+    """A context that switches autocast off on `x`'s device: what runs inside keeps the dtype it is given.
+
+    Args:
+        x: a tensor on the device in question; only its device type (`'cuda'`, `'cpu'`, ...) is used.
+
+    Returns:
+        (torch.autocast): A `torch.autocast(..., enabled=False)` context manager.
+    """
     return torch.autocast(x.device.type, enabled=False)
 
 def attention_map(f: torch.Tensor, p: float = 2) -> torch.Tensor:
-    "AT's spatial attention in float32: channel mean of `f**p`, flattened and L2-normalised per sample (B×HW)."
+    """AT's spatial attention in float32: channel mean of `f**p`, flattened and L2-normalised per sample (B×HW).
+
+    Args:
+        f: a B×C×H×W feature map of any floating dtype (upcast to float32); another number of dimensions is a `ValueError`.
+        p: the power the map is raised to before the channel mean (2, as in AT).
+
+    Returns:
+        The B×HW float32 attention maps, each of unit L2 norm.
+    """
     if f.dim() != 4: raise ValueError(f"attention_map expects a B×C×H×W feature map, got shape {tuple(f.shape)}")
     with fp32_region(f): return F.normalize(f.float().pow(p).mean(1).flatten(1), dim=1)
 
 def match_spatial(t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-    "Bring teacher map `t` to the spatial size of student map `s` (adaptive average pooling)."
+    """Bring teacher map `t` to the spatial size of student map `s` (adaptive average pooling).
+
+    Args:
+        t: the teacher's B×C_t×H_t×W_t feature map.
+        s: the student's B×C_s×H×W feature map: only its spatial size is used; its batch size must be `t`'s.
+
+    Returns:
+        `t` itself when it already has `s`'s spatial size, else `t` pooled to B×C_t×H×W.
+    """
     if t.shape[0] != s.shape[0]: raise ValueError(f"batch sizes differ: teacher {t.shape[0]}, student {s.shape[0]}")
     return t if t.shape[-2:] == s.shape[-2:] else F.adaptive_avg_pool2d(t, s.shape[-2:])
 
 def at_loss(s_feats: Sequence[torch.Tensor], t_feats: Sequence[torch.Tensor], beta: float = 1000., p: float = 2) -> torch.Tensor:
-    "Attention Transfer as in the authors' code: `beta * Σ_l mean((a(S_l) - a(T_l))**2)`, float32; the teacher's side is detached."
+    """Attention Transfer as in the authors' code: `beta * Σ_l mean((a(S_l) - a(T_l))**2)`, float32; the teacher's side is detached.
+
+    Args:
+        s_feats: the student's feature maps, one B×C×H×W tensor per distillation point l (e.g. the three stage outputs).
+        t_feats: the teacher's feature maps at the same points, in the same order and with the same batch; their channel
+            counts may differ from the student's, and a map of another spatial size is pooled to the student's.
+        beta: the weight of the sum over the points (1000 in the authors' code; there is no ½).
+        p: the power of the feature maps in the attention map `a(F)`.
+
+    Returns:
+        The loss, a float32 scalar.
+    """
     _check_pairs(s_feats, t_feats)
     with fp32_region(s_feats[0]):
         return beta * sum((attention_map(s, p) - attention_map(match_spatial(t.detach().float(), s), p)).pow(2).mean()
@@ -48,11 +82,30 @@ def _check_pairs(s_feats, t_feats):
 
 # %% ../nbs/01_losses.ipynb #3098f5cd
 def n_keep(keep: float, channels: int) -> int:
-    "Number of representative keys: `max(1, round(keep * channels))`."
+    """Number of representative keys: `max(1, round(keep * channels))`.
+
+    Args:
+        keep: the fraction of the channels to keep, in (0, 1].
+        channels: the teacher's number of channels C_t at the distillation point.
+    """
     return max(1, round(keep * channels))
 
 def rtk_target(s: torch.Tensor, t: torch.Tensor, p: float = 2, keep: float = 0.5, tau: float = 0.1):
-    "RTK target for student map `s` and teacher map `t` → `(target B×HW, selected channel indices B×n, weights B×n)`, all detached, float32."
+    """RTK target for student map `s` and teacher map `t` → `(target B×HW, selected channel indices B×n, weights B×n)`, all detached, float32.
+
+    Args:
+        s: the student's B×C_s×H×W feature map; its attention map `a(s)` is the query.
+        t: the teacher's B×C_t×H_t×W_t feature map, pooled to `s`'s spatial size; its channels' energy maps `t**p` are
+            the values, and those normalised the keys.
+        p: the power of the maps, in the query `a(s)` and in the values.
+        keep: the fraction of the teacher's channels kept as representative keys, in (0, 1]: n = `n_keep(keep, C_t)`.
+        tau: the softmax temperature of the kept keys' weights, `softmax(score / tau)`; `math.inf`: equal weights 1/n.
+
+    Returns:
+        (tuple[torch.Tensor, torch.Tensor, torch.Tensor]): `(target, idx, w)`, all float32 but `idx`: the B×HW
+            unit-norm target, the B×n indices of the kept channels (highest score first) and their B×n weights (each row
+            sums to 1).
+    """
     with torch.no_grad(), fp32_region(s):
         t = match_spatial(t.float(), s)
         q = attention_map(s, p)                                   # B×HW
@@ -67,7 +120,20 @@ def rtk_target(s: torch.Tensor, t: torch.Tensor, p: float = 2, keep: float = 0.5
 
 def rtk_loss(s_feats: Sequence[torch.Tensor], t_feats: Sequence[torch.Tensor], beta: float = 1000., p: float = 2,
              keep: float = 0.5, tau: float = 0.1) -> torch.Tensor:
-    "RTK on AT's scale: `beta * Σ_l mean((a(S_l) - rtk_target_l)**2)`, float32."
+    """RTK on AT's scale: `beta * Σ_l mean((a(S_l) - rtk_target_l)**2)`, float32.
+
+    Args:
+        s_feats: the student's feature maps, one B×C×H×W tensor per distillation point l.
+        t_feats: the teacher's feature maps at the same points, in the same order and with the same batch (channel
+            counts and spatial sizes may differ).
+        beta: the weight of the sum over the points, on AT's scale: the same beta means the same strength.
+        p: the power of the feature maps, in the query and in the values.
+        keep: the fraction of the teacher's channels kept as representative keys, in (0, 1].
+        tau: the softmax temperature of the kept keys' weights; `math.inf`: equal weights (keep=1 with tau=inf is AT).
+
+    Returns:
+        The loss, a float32 scalar; gradients reach only `s_feats`.
+    """
     _check_pairs(s_feats, t_feats)
     with fp32_region(s_feats[0]):
         return beta * sum((attention_map(s, p) - rtk_target(s, t, p, keep, tau)[0]).pow(2).mean()
@@ -75,70 +141,144 @@ def rtk_loss(s_feats: Sequence[torch.Tensor], t_feats: Sequence[torch.Tensor], b
 
 # %% ../nbs/01_losses.ipynb #bc2f7eea
 def kd_loss(s_logits: torch.Tensor, t_logits: torch.Tensor, T: float = 4.) -> torch.Tensor:
-    "`T**2 * KL(softmax(t/T) || softmax(s/T))`, averaged over the batch, float32."
+    """`T**2 * KL(softmax(t/T) || softmax(s/T))`, averaged over the batch, float32.
+
+    Args:
+        s_logits: the student's B×K logits.
+        t_logits: the teacher's B×K logits.
+        T: the softmax temperature, > 0.
+
+    Returns:
+        The loss, a float32 scalar (the KL summed over the classes, averaged over the batch).
+    """
     with fp32_region(s_logits):
         return F.kl_div(F.log_softmax(s_logits.float() / T, 1), F.log_softmax(t_logits.float() / T, 1),
                         reduction='batchmean', log_target=True) * T * T
 
 def ce_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    "Cross-entropy of `logits` against labels `y`, float32."
+    """Cross-entropy of `logits` against labels `y`, float32.
+
+    Args:
+        logits: the B×K logits, of any floating dtype (computed in float32).
+        y: the B class labels, integers in 0..K-1.
+
+    Returns:
+        The loss averaged over the batch, a float32 scalar.
+    """
     with fp32_region(logits): return F.cross_entropy(logits.float(), y)
 
 # %% ../nbs/01_losses.ipynb #9359bd38
-def setting(default: float, meaning: str, lo: float | None = None, hi: float | None = None,
+def settings_field(default: float, meaning: str, lo: float | None = None, hi: float | None = None,
             lo_open: bool = False, allow_inf: bool = False):
-    "A numeric loss setting: its default, what it means, and its allowed range (checked by `Settings`)."
+    """A numeric loss setting: its default, what it means, and its allowed range (checked by `Settings`).
+
+    Args:
+        default: the value when the setting is not given.
+        meaning: what the setting does, in a short phrase: quoted by the errors on a bad value and listed by `describe_method`.
+        lo: the lower bound; None: no lower bound.
+        hi: the upper bound, inclusive; None: no upper bound.
+        lo_open: exclude `lo` itself: the range is (lo, hi] instead of [lo, hi].
+        allow_inf: accept infinity, as `math.inf` or a string such as `'inf'` (YAML's `.inf` too).
+
+    Returns:
+        (dataclasses.Field): A `dataclasses.field` with that default, its range and meaning kept in its metadata.
+    """
     return field(default=default, metadata=dict(meaning=meaning, lo=lo, hi=hi, lo_open=lo_open, allow_inf=allow_inf))
 
 @dataclass
 class Settings:
-    "Base of every loss term's settings: each field is checked against its `setting(...)` range on creation."
+    "Base of every loss term's settings: each field is checked against its `settings_field(...)` range on creation."
     def __post_init__(self):
         for f in fields(self):
             m = f.metadata
             setattr(self, f.name, check_number(f.name, getattr(self, f.name), m['lo'], m['hi'], m['lo_open'],
                                                m['allow_inf'], meaning=m['meaning']))
 
+# %% ../nbs/01_losses.ipynb #22d7f821
 @dataclass
 class KDSettings(Settings):
-    "Hinton KD."
-    alpha: float = setting(0.9, 'weight of the KL term; cross-entropy gets 1 - alpha', 0, 1)
-    T: float = setting(4.0, 'softmax temperature of the KL term', 0, lo_open=True)
+    """Hinton KD.
+
+    Attributes:
+        alpha: the weight of the KL term, in [0, 1]; the cross-entropy gets 1 - alpha (default 0.9).
+        T: the softmax temperature of the KL term, > 0 (default 4).
+    """
+    alpha: float = settings_field(0.9, 'weight of the KL term; cross-entropy gets 1 - alpha', 0, 1)
+    T: float = settings_field(4.0, 'softmax temperature of the KL term', 0, lo_open=True)
 
 @dataclass
 class ATSettings(Settings):
-    "Attention Transfer."
-    beta: float = setting(1000., 'weight of the attention loss, beta * sum over stages', 0, lo_open=True)
-    p: float = setting(2., 'power of the feature map in the attention map a(F) = normalize(mean_c F**p)', 0, lo_open=True)
+    """Attention Transfer.
+
+    Attributes:
+        beta: the weight of the attention loss, `beta * Σ` over the distilled stages, > 0 (default 1000).
+        p: the power of the feature map in the attention map a(F) = normalize(mean_c F**p), > 0 (default 2).
+    """
+    beta: float = settings_field(1000., 'weight of the attention loss, beta * sum over stages', 0, lo_open=True)
+    p: float = settings_field(2., 'power of the feature map in the attention map a(F) = normalize(mean_c F**p)', 0, lo_open=True)
 
 @dataclass
 class RTKSettings(ATSettings):
-    "RTK: AT's `beta` and `p`, plus the representative keys' fraction and temperature."
-    keep: float = setting(0.5, "fraction of the teacher's channels kept as representative keys", 0, 1, lo_open=True)
-    tau: float = setting(0.1, 'softmax temperature of the keys\' weights; inf: equal weights', 0, lo_open=True, allow_inf=True)
+    """RTK: AT's `beta` and `p`, plus the representative keys' fraction and temperature.
+
+    Attributes:
+        beta: the weight of the RTK loss, on AT's scale, > 0 (default 1000).
+        p: the power of the feature maps, in the query and in the values, > 0 (default 2).
+        keep: the fraction of the teacher's channels kept as representative keys, in (0, 1] (default 0.5).
+        tau: the softmax temperature of the keys' weights, > 0, or `inf` for equal weights (default 0.1).
+    """
+    keep: float = settings_field(0.5, "fraction of the teacher's channels kept as representative keys", 0, 1, lo_open=True)
+    tau: float = settings_field(0.1, 'softmax temperature of the keys\' weights; inf: equal weights', 0, lo_open=True, allow_inf=True)
 
 # %% ../nbs/01_losses.ipynb #974f4b02
 LOSS_TERMS: dict[str, type] = {}
 METHODS: dict[str, tuple[str, ...]] = {}
+TEACHER = 'teacher'     # the method name of a teacher run (trained alone): reserved, no loss method may take it
 
 def register_term(name: str, replace: bool = False):
-    "Class decorator: register a loss term under `name` (a taken name needs `replace=True`)."
+    """Class decorator: register a loss term under `name` (a taken name needs `replace=True`).
+
+    Args:
+        name: the term's name, as methods list it (e.g. `'rtk'`).
+        replace: replace a term already registered under `name` instead of raising `ValueError`.
+
+    Returns:
+        (Callable[[type], type]): The decorator; it registers the class and returns it unchanged.
+    """
     def deco(cls):
         if name in LOSS_TERMS and not replace: raise ValueError(f"loss term {name!r} is already registered; pass replace=True to replace it")
         LOSS_TERMS[name] = cls; return cls
     return deco
 
 def register_method(name: str, terms: Sequence[str], replace: bool = False):
-    "Register method `name` as the sum of the loss terms `terms` (a taken name needs `replace=True`)."
-    if name == 'teacher': raise ValueError("'teacher' is reserved: it names a teacher run")
+    """Register method `name` as the sum of the loss terms `terms` (a taken name needs `replace=True`).
+
+    Args:
+        name: the method's name, as `create_criterion` and `params.yaml` take it; `'teacher'` (`TEACHER`) is reserved.
+        terms: the names of registered loss terms whose losses the method sums, e.g. `('ce', 'rtk')`.
+        replace: replace a method already registered under `name` instead of raising `ValueError`.
+    """
+    if name == TEACHER: raise ValueError(f"{TEACHER!r} is reserved: it names a teacher run")
     if name in METHODS and not replace: raise ValueError(f"method {name!r} is already registered; pass replace=True to replace it")
     unknown = [t for t in terms if t not in LOSS_TERMS]
     if unknown: raise ValueError(f"unknown loss term(s) {unknown}; registered: {sorted(LOSS_TERMS)}")
     METHODS[name] = tuple(terms)
 
 class LossTerm(nn.Module):
-    "Base class. Subclasses set `settings` (a `Settings` dataclass or None), `needs_teacher`, `needs_features`, and implement `forward`."
-    settings = None
+    """Base class. Subclasses set `settings_class` (a `Settings` dataclass or None), `needs_teacher`, `needs_features`, and implement `forward`.
+
+    `forward` is called with the keywords `s_logits`, `y`, `t_logits`, `s_feats` and `t_feats` (taking `**_` for those
+    it does not use) and returns a dict of named losses.
+
+    Args:
+        cfg (Settings | None): the term's checked settings, an instance of its `settings_class`; None for a term without settings.
+
+    Attributes:
+        settings_class (type[Settings] | None): the `Settings` dataclass of the term's settings (a class attribute); None: the term has none.
+        needs_teacher (bool): whether the term needs the teacher's logits or features (a class attribute).
+        needs_features (bool): whether the term needs the student's and the teacher's stage features (a class attribute).
+    """
+    settings_class = None
     needs_teacher = needs_features = False
     def __init__(self, cfg=None):
         super().__init__()
@@ -147,23 +287,43 @@ class LossTerm(nn.Module):
 # %% ../nbs/01_losses.ipynb #94182969
 @register_term('ce')
 class CETerm(LossTerm):
+    """The `ce` term: cross-entropy of the student's logits against the labels, `{'ce': ce_loss(s_logits, y)}`.
+
+    Args:
+        cfg (None): unused: `ce` has no settings.
+    """
     def forward(self, s_logits, y, **_): return {'ce': ce_loss(s_logits, y)}
 
 @register_term('kd')
 class KDTerm(LossTerm):
-    settings, needs_teacher = KDSettings, True
+    """The `kd` term: Hinton KD with its own weighted cross-entropy, `{'ce': (1 - alpha)·CE, 'kd': alpha·kd_loss}`.
+
+    Args:
+        cfg (KDSettings): the term's `alpha` and `T`.
+    """
+    settings_class, needs_teacher = KDSettings, True
     def forward(self, s_logits, y, t_logits, **_):
         a = self.cfg.alpha
         return {'ce': (1 - a) * ce_loss(s_logits, y), 'kd': a * kd_loss(s_logits, t_logits, self.cfg.T)}
 
 @register_term('at')
 class ATTerm(LossTerm):
-    settings, needs_teacher, needs_features = ATSettings, True, True
+    """The `at` term: Attention Transfer on the distilled stages' features, `{'at': at_loss(s_feats, t_feats, beta, p)}`.
+
+    Args:
+        cfg (ATSettings): the term's `beta` and `p`.
+    """
+    settings_class, needs_teacher, needs_features = ATSettings, True, True
     def forward(self, s_feats, t_feats, **_): return {'at': at_loss(s_feats, t_feats, self.cfg.beta, self.cfg.p)}
 
 @register_term('rtk')
 class RTKTerm(LossTerm):
-    settings, needs_teacher, needs_features = RTKSettings, True, True
+    """The `rtk` term: RTK on the distilled stages' features, `{'rtk': rtk_loss(s_feats, t_feats, beta, p, keep, tau)}`.
+
+    Args:
+        cfg (RTKSettings): the term's `beta`, `p`, `keep` and `tau`.
+    """
+    settings_class, needs_teacher, needs_features = RTKSettings, True, True
     def forward(self, s_feats, t_feats, **_):
         c = self.cfg
         return {'rtk': rtk_loss(s_feats, t_feats, c.beta, c.p, c.keep, c.tau)}
@@ -174,13 +334,17 @@ for _name, _terms in {'vanilla': ('ce',), 'kd': ('kd',), 'at': ('ce', 'at'), 'rt
 
 # %% ../nbs/01_losses.ipynb #114a90ff
 def method_terms(method: str) -> tuple[str, ...]:
-    "The loss terms of registered method `method`."
+    """The loss terms of registered method `method`.
+
+    Args:
+        method: a registered method's name; an unknown one is a `ConfigError` that suggests the closest.
+    """
     return METHODS[check_name('method', method, METHODS, ' Register a new one with rtk_nb.losses.register_method.')]
 
 def _settings_classes(method: str) -> list[type]:
-    return [LOSS_TERMS[t].settings for t in method_terms(method) if LOSS_TERMS[t].settings]
+    return [LOSS_TERMS[t].settings_class for t in method_terms(method) if LOSS_TERMS[t].settings_class]
 
-def term_settings(method: str, settings: dict | None = None) -> dict:
+def _term_settings(method: str, settings: dict | None = None) -> dict:
     "Each loss term of `method` with its checked `Settings` object (None for a term without settings), from flat `settings`."
     if settings is not None and not isinstance(settings, dict):
         raise ConfigError(f"the settings of method {method!r} must be a mapping, got {settings!r}")
@@ -188,28 +352,55 @@ def term_settings(method: str, settings: dict | None = None) -> dict:
     known = [f.name for cls in _settings_classes(method) for f in fields(cls)]
     check_keys(settings, known, f"settings of method {method!r} (it takes {', '.join(known) or 'none'})")
     return {t: cls(**{f.name: settings[f.name] for f in fields(cls) if f.name in settings}) if cls else None
-            for t, cls in ((t, LOSS_TERMS[t].settings) for t in method_terms(method))}
+            for t, cls in ((t, LOSS_TERMS[t].settings_class) for t in method_terms(method))}
 
 def method_settings(method: str, settings: dict | None = None) -> dict:
-    "The complete, validated settings of `method`, flat: `settings` checked and completed with the defaults."
-    return {k: v for cfg in term_settings(method, settings).values() if cfg is not None for k, v in asdict(cfg).items()}
+    """The complete, validated settings of `method`, flat: `settings` checked and completed with the defaults.
+
+    Args:
+        method: a registered method's name.
+        settings: the settings given, by name (a `loss.<method>` block of `params.yaml`, e.g. `{'keep': 0.25}`); None or
+            `{}`: all defaults. A key that none of the method's terms declares, or a bad value, is a `ConfigError`.
+
+    Returns:
+        Every setting of the method's terms, in term order, e.g. `{'beta': 1000.0, 'p': 2.0, 'keep': 0.25, 'tau': 0.1}`.
+    """
+    return {k: v for cfg in _term_settings(method, settings).values() if cfg is not None for k, v in asdict(cfg).items()}
 
 def method_needs_teacher(method: str) -> bool:
-    "Whether `method` distils from a teacher (needs its logits or features)."
+    """Whether `method` distils from a teacher (needs its logits or features).
+
+    Args:
+        method: a registered method's name.
+    """
     return any(LOSS_TERMS[t].needs_teacher for t in method_terms(method))
 
 def method_needs_features(method: str) -> bool:
-    "Whether `method` has a feature term (AT, RTK): only then do the distilled `stages` matter."
+    """Whether `method` has a feature term (AT, RTK): only then do the distilled `stages` matter.
+
+    Args:
+        method: a registered method's name.
+    """
     return any(LOSS_TERMS[t].needs_features for t in method_terms(method))
 
 def describe_method(method: str) -> str:
-    "One line per setting of `method`: name, default and meaning (what `rtk-nb list methods` prints)."
+    """One line per setting of `method`: name, default and meaning (what `rtk-nb list methods` prints).
+
+    Args:
+        method: a registered method's name.
+    """
     fs = [f for cls in _settings_classes(method) for f in fields(cls)]
     return '\n'.join(f"{f.name} = {f.default!r}: {f.metadata['meaning']}" for f in fs) or '(no settings)'
 
 # %% ../nbs/01_losses.ipynb #564443aa
 class DistillLoss(nn.Module):
-    "The loss of one method: a sum of registered terms. Call it to get a dict of named losses."
+    """The loss of one method: a sum of registered terms. Call it to get a dict of named losses.
+
+    Args:
+        method: the method's name, used in the error messages.
+        terms: the method's loss terms by name, each built with its settings; losses of the same name from several
+            terms are added up.
+    """
     def __init__(self, method: str, terms: dict[str, LossTerm]):
         super().__init__()
         self.method, self.terms = method, nn.ModuleDict(terms)
@@ -232,8 +423,14 @@ class DistillLoss(nn.Module):
         return out
 
 def create_criterion(method: str, **settings) -> DistillLoss:
-    "The loss of `method` ('vanilla', 'kd', 'at', 'rtk', 'at+kd', 'rtk+kd', or any registered one), with its `settings`."
-    return DistillLoss(method, {t: LOSS_TERMS[t](cfg) for t, cfg in term_settings(method, settings).items()})
+    """The loss of `method` ('vanilla', 'kd', 'at', 'rtk', 'at+kd', 'rtk+kd', or any registered one), with its `settings`.
+
+    Args:
+        method: a registered method's name.
+        **settings (float | str): the method's settings by name (e.g. `keep=0.25, tau='inf'`), checked and completed with the defaults
+            as by `method_settings`; a name that none of the method's terms declares is a `ConfigError`.
+    """
+    return DistillLoss(method, {t: LOSS_TERMS[t](cfg) for t, cfg in _term_settings(method, settings).items()})
 
 # %% ../nbs/01_losses.ipynb #59334a3a
 def _layers(model, layers, who):
@@ -244,7 +441,15 @@ def _layers(model, layers, who):
     return list(layers)
 
 def check_stages(stages, n_layers: int | None = None) -> list[int]:
-    "`stages` as a list of 1-based stage indices: non-empty, distinct, increasing integers >= 1 (and <= `n_layers` when given)."
+    """`stages` as a list of 1-based stage indices: non-empty, distinct, increasing integers >= 1 (and <= `n_layers` when given).
+
+    Args:
+        stages (list[int] | tuple[int, ...]): the stage indices; 1 is the first of the models' feature layers.
+        n_layers: the number of feature layers, the largest allowed index; None: not checked.
+
+    Returns:
+        `stages` as a list. A bad value is a `ConfigError` that states the rule.
+    """
     ok = isinstance(stages, (list, tuple)) and len(stages) > 0 and all(is_int(i) for i in stages)
     if not ok or list(stages) != sorted(set(stages)) or stages[0] < 1:
         raise ConfigError(f"stages={stages!r} must be a non-empty list of distinct, increasing integers >= 1 (1 = the first stage)")
@@ -252,8 +457,20 @@ def check_stages(stages, n_layers: int | None = None) -> list[int]:
         raise ConfigError(f"stages={list(stages)!r}: the models have {n_layers} feature layers, so stages run from 1 to {n_layers}")
     return list(stages)
 
+# %% ../nbs/01_losses.ipynb #0cb06174
 class Distiller(nn.Module):
-    "Student + frozen teacher + criterion; `forward(x, y)` → `(student_logits, dict of named losses)`."
+    """Student + frozen teacher + criterion; `forward(x, y)` → `(student_logits, dict of named losses)`.
+
+    Args:
+        student: the network being trained.
+        criterion: the method's loss, from `create_criterion`.
+        teacher: the trained teacher, needed by the methods that distil: it is frozen (`requires_grad_(False)`) and kept
+            in eval mode. Not kept when the method needs no teacher.
+        student_layers: the names (as in `named_modules()`) of the student's modules whose outputs are distilled;
+            None: its `feature_layers` (zoo models declare them). Used only by methods with a feature term.
+        teacher_layers: the same for the teacher, as many as the student's.
+        stages: which of those layers the feature terms distil, as 1-based increasing indices (e.g. `[3]`); None: all.
+    """
     def __init__(self, student: nn.Module, criterion: DistillLoss, teacher: nn.Module | None = None,
                  student_layers: Sequence[str] | None = None, teacher_layers: Sequence[str] | None = None,
                  stages: Sequence[int] | None = None):
@@ -294,7 +511,11 @@ class Distiller(nn.Module):
 
 # %% ../nbs/01_losses.ipynb #1afebd86
 def num_classes_of(model: nn.Module) -> int | None:
-    "The number of classes of `model`: its `num_classes` attribute, else its last `nn.Linear`'s outputs (None: unknown)."
+    """The number of classes of `model`: its `num_classes` attribute, else its last `nn.Linear`'s outputs (None: unknown).
+
+    Args:
+        model: a classifier.
+    """
     if isinstance(getattr(model, 'num_classes', None), int): return model.num_classes
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     return linears[-1].out_features if linears else None
@@ -315,6 +536,17 @@ def create_distiller(method: str, student: nn.Module, teacher: nn.Module | None 
     `student_layers`/`teacher_layers` name the modules whose outputs are distilled (zoo models declare theirs);
     `stages` (1-based, e.g. `[3]`) keeps only those of them for the feature terms (default: all).
     `describe_method(m)` lists any registered method's settings. The teacher is frozen and kept in eval mode.
+
+    Args:
+        method: a registered method's name (those above, or one added with `register_method`).
+        student: the network being trained.
+        teacher: the trained teacher; None only for a method without one (`vanilla`). When the classes of both are known
+            (`num_classes_of`), they must be as many, else `ValueError`.
+        student_layers (Sequence[str] | None): the names of the student's modules whose outputs are distilled; None: its
+            `feature_layers`.
+        teacher_layers (Sequence[str] | None): the same for the teacher; None: its `feature_layers`.
+        stages (Sequence[int] | None): the 1-based indices of the layers the feature terms distil (e.g. `[3]`); None: all.
+        **settings (float | str): the method's settings by name, as listed above; checked, and completed with the defaults.
     """
     criterion = create_criterion(method, **settings)
     if teacher is not None and criterion.needs_teacher:

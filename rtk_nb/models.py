@@ -17,7 +17,13 @@ __all__ = ['MODELS', 'ModelSpec', 'register_model', 'list_models', 'create_model
 # %% ../nbs/00_models.ipynb #01525e9f
 @dataclass(frozen=True)
 class ModelSpec:
-    "A registered architecture: its constructor and the names of the layers whose outputs are its stages."
+    """A registered architecture: its constructor and the names of the layers whose outputs are its stages.
+
+    Attributes:
+        name: the name the architecture is registered under (what `create_model` and `stage_names` take).
+        fn: the constructor, called as `fn(num_classes=..., **kwargs)`; it returns the `nn.Module`.
+        stages: the names (as in `model.named_modules()`) of the layers whose outputs are the distillation stages, in order.
+    """
     name: str
     fn: Callable[..., nn.Module]
     stages: tuple[str, ...]
@@ -25,13 +31,24 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {}
 
 def register_model(name: str, stages: Sequence[str], replace: bool = False):
-    "Decorator: register `fn(num_classes=...)` under `name`, with the layer names of its distillation stages (a taken name needs `replace=True`)."
+    """Decorator: register `fn(num_classes=...)` under `name`, with the layer names of its distillation stages (a taken name needs `replace=True`).
+
+    Args:
+        name: the name to register under, e.g. `'wrn_40_2'`.
+        stages: the names (as in `model.named_modules()`, dots for nested layers) of the layers whose outputs are the
+            distillation stages, in order; `create_model` sets them as the model's `feature_layers`.
+        replace: overwrite an architecture already registered under `name`; when False, a taken name raises `ValueError`.
+
+    Returns:
+        (Callable): A decorator that registers `fn` and returns it unchanged.
+    """
     def deco(fn):
         if name in MODELS and not replace: raise ValueError(f"model {name!r} is already registered; pass replace=True to replace it")
         MODELS[name] = ModelSpec(name, fn, tuple(stages))
         return fn
     return deco
 
+# %% ../nbs/00_models.ipynb #a715c4ec
 def _spec(name: str) -> ModelSpec:
     if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"Unknown model {name!r}. Valid models: {', '.join(sorted(MODELS))}. "
@@ -43,7 +60,16 @@ def list_models() -> list[str]:
     return sorted(MODELS)
 
 def create_model(name: str, num_classes: int = 10, **kwargs) -> nn.Module:
-    "Build the registered architecture `name` with a `num_classes`-way classifier."
+    """Build the registered architecture `name` with a `num_classes`-way classifier.
+
+    Args:
+        name: a registered architecture (see `list_models`); an unknown name raises `ValueError` listing the valid ones.
+        num_classes: the number of outputs of the classifier: a positive integer.
+        **kwargs (Any): passed on to the architecture's constructor, e.g. `drop_rate` for a WideResNet or `widths` for a CIFAR ResNet.
+
+    Returns:
+        The model, with its `feature_layers` attribute set to the architecture's stage names.
+    """
     spec = _spec(name)
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
@@ -52,12 +78,23 @@ def create_model(name: str, num_classes: int = 10, **kwargs) -> nn.Module:
     return model
 
 def stage_names(name: str) -> tuple[str, ...]:
-    "The layer names whose outputs are the three stages of architecture `name` (what AT and RTK distil)."
+    """The layer names whose outputs are the three stages of architecture `name` (what AT and RTK distil).
+
+    Args:
+        name: a registered architecture (see `list_models`); an unknown name raises `ValueError` listing the valid ones.
+    """
     return _spec(name).stages
 
 # %% ../nbs/00_models.ipynb #22493ca2
 class WideBasic(nn.Module):
-    "Pre-activation basic block; a 1×1 conv shortcut when the shape changes."
+    """Pre-activation basic block; a 1×1 conv shortcut when the shape changes.
+
+    Args:
+        cin: number of input channels.
+        cout: number of output channels.
+        stride: stride of the first 3×3 convolution and of the shortcut: 2 halves the height and width.
+        drop_rate: dropout probability between the two convolutions, applied in training mode only; 0 for no dropout.
+    """
     def __init__(self, cin: int, cout: int, stride: int, drop_rate: float = 0.0):
         super().__init__()
         self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
@@ -74,8 +111,16 @@ class WideBasic(nn.Module):
         y = self.conv2(y)
         return y + (x if self.shortcut is None else self.shortcut(o))
 
+# %% ../nbs/00_models.ipynb #7e90bd71
 class WideResNet(nn.Module):
-    "WRN-`depth`-`width` for 32×32 inputs."
+    """WRN-`depth`-`width` for 32×32 inputs.
+
+    Args:
+        depth: the depth d, of the form 6n+4 (16, 28, 40, ...): n blocks per group; any other value raises `ValueError`.
+        width: the widening factor k: the three groups have 16k, 32k and 64k channels.
+        num_classes: the number of outputs of the final linear layer.
+        drop_rate: dropout probability inside each block (see `WideBasic`); 0 for no dropout.
+    """
     def __init__(self, depth: int, width: int, num_classes: int = 10, drop_rate: float = 0.0):
         super().__init__()
         if (depth - 4) % 6: raise ValueError(f"WideResNet depth must be 6n+4, got {depth}")
@@ -105,7 +150,14 @@ for _d, _k in [(16, 1), (16, 2), (16, 4), (16, 8), (28, 10), (40, 1), (40, 2), (
 
 # %% ../nbs/00_models.ipynb #b7bfc516
 class BasicBlock(nn.Module):
-    "Post-activation basic block of the CIFAR ResNets."
+    """Post-activation basic block of the CIFAR ResNets.
+
+    Args:
+        cin: number of input channels.
+        cout: number of output channels.
+        stride: stride of the first 3×3 convolution and of the shortcut: 2 halves the height and width. When the shape
+            changes, the shortcut is a 1×1 convolution followed by BN; otherwise it is the identity.
+    """
     def __init__(self, cin: int, cout: int, stride: int):
         super().__init__()
         self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
@@ -118,7 +170,13 @@ class BasicBlock(nn.Module):
         return F.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
 
 class CifarResNet(nn.Module):
-    "ResNet-`depth` (depth = 6n+2) for 32×32 inputs."
+    """ResNet-`depth` (depth = 6n+2) for 32×32 inputs.
+
+    Args:
+        depth: the depth, of the form 6n+2 (20, 56, 110, ...): n blocks per stage; any other value raises `ValueError`.
+        num_classes: the number of outputs of the final linear layer.
+        widths (Sequence[int]): the channels of the three stages (He et al.'s 16, 32, 64 by default); the stem always has 16.
+    """
     def __init__(self, depth: int, num_classes: int = 10, widths=(16, 32, 64)):
         super().__init__()
         if (depth - 2) % 6: raise ValueError(f"CIFAR ResNet depth must be 6n+2, got {depth}")
@@ -142,12 +200,22 @@ for _d in (8, 14, 20, 32, 44, 56, 110):
 
 # %% ../nbs/00_models.ipynb #254d9709
 def count_params(model: nn.Module) -> int:
-    "Number of trainable parameters."
+    """Number of trainable parameters.
+
+    Args:
+        model: any module; parameters with `requires_grad=False` (frozen ones) are not counted.
+    """
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 # %% ../nbs/00_models.ipynb #babf0d81
 class FeatureHooks:
-    "Keep the outputs of the named sub-modules of `model` after each forward; use `.features` (a list, in `names` order)."
+    """Keep the outputs of the named sub-modules of `model` after each forward; use `.features` (a list, in `names` order).
+
+    Args:
+        model: the module to hook; the hooks stay on it until `remove()` is called or the `with` block ends.
+        names: names of sub-modules as in `model.named_modules()` (dots for nested ones, e.g. `'layer1.0'`); a name
+            not found raises `ValueError` listing the top-level layers.
+    """
     def __init__(self, model: nn.Module, names: Sequence[str]):
         mods = dict(model.named_modules())
         missing = [n for n in names if n not in mods]

@@ -15,19 +15,35 @@ __all__ = ['EXPERIMENT_KIND', 'RUNS_VIEW', 'RUNS_VIEW_COLUMNS', 'repo_root', 'tr
 
 # %% ../nbs/03c_tracking.ipynb #acb25456
 def repo_root(start=None) -> Path:
-    "The nearest folder at or above `start` (default: cwd) holding `dvc.yaml` or `.git`; else `start`."
+    """The nearest folder at or above `start` (default: cwd) holding `dvc.yaml` or `.git`; else `start`.
+
+    Args:
+        start (str | Path | None): the folder to start from; None: the current working directory.
+    """
     start = Path(start or os.getcwd()).resolve()
     for d in (start, *start.parents):
         if (d / 'dvc.yaml').exists() or (d / '.git').exists(): return d
     return start
 
 def tracking_uri(cfg=None) -> str:
-    "Where runs are logged: `cfg.tracking_uri`, then $MLFLOW_TRACKING_URI, then `sqlite:///<cwd>/mlflow.db` (MLflow's default)."
+    """Where runs are logged: `cfg.tracking_uri`, then $MLFLOW_TRACKING_URI, then `sqlite:///<cwd>/mlflow.db` (MLflow's default).
+
+    Args:
+        cfg (TrainConfig | None): the run's config; None, or a `tracking_uri` of None, leaves the choice to the environment
+            and the default.
+    """
     uri = (cfg.tracking_uri if cfg else None) or os.environ.get('MLFLOW_TRACKING_URI')
     return uri or f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
 
 def git_commit(path=None) -> str | None:
-    "The git commit of the code, if in a git checkout."
+    """The git commit of the code, if in a git checkout.
+
+    Args:
+        path (str | Path | None): a folder of the checkout to ask git in; None: `repo_root()` of the current folder.
+
+    Returns:
+        The commit's hash, or None outside a git checkout or when git fails.
+    """
     try:
         return subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=path or repo_root(), capture_output=True,
                               text=True, timeout=10).stdout.strip() or None
@@ -58,17 +74,40 @@ def runs_view_tag() -> tuple[str, str]:
                                                              'state': f'deflate;{packed}'})
 
 def runs_view_url(experiment_id: str, server: str = 'http://127.0.0.1:5000') -> str:
-    "Where MLflow's UI (`mlflow ui`, at `server`) shows experiment `experiment_id`'s runs table with `test_acc`."
+    """Where MLflow's UI (`mlflow ui`, at `server`) shows experiment `experiment_id`'s runs table with `test_acc`.
+
+    Args:
+        experiment_id: the MLflow experiment's id.
+        server: the address of MLflow's UI; a trailing slash is ignored.
+    """
     return f"{server.rstrip('/')}/#/experiments/{experiment_id}/runs?viewStateShareKey={RUNS_VIEW}"
 
 def runs_view_urls(experiments, uri: str | None = None, server: str = 'http://127.0.0.1:5000') -> dict[str, str]:
-    "`runs_view_url` of each of the named `experiments` that exists in the store at `uri` (default: `tracking_uri()`)."
+    """`runs_view_url` of each of the named `experiments` that exists in the store at `uri` (default: `tracking_uri()`).
+
+    Args:
+        experiments (Iterable[str]): experiment names; those not in the store are left out.
+        uri: the tracking store; None: `tracking_uri()`.
+        server: the address of MLflow's UI, as in `runs_view_url`.
+
+    Returns:
+        `{experiment name: url}`.
+    """
     from mlflow.tracking import MlflowClient
     client = MlflowClient(uri or tracking_uri())
     return {n: runs_view_url(e.experiment_id, server) for n in experiments if (e := client.get_experiment_by_name(n))}
 
+# %% ../nbs/03c_tracking.ipynb #fcf9bb52
 def dataset_inputs(cfg) -> list:
-    "The run's data as MLflow dataset inputs (train and test splits): digest from the cache's recorded sha256, source the cache file."
+    """The run's data as MLflow dataset inputs (train and test splits): digest from the cache's recorded sha256, source the cache file.
+
+    Args:
+        cfg (TrainConfig): the run's config; its `data_root` and `dataset` locate the cache, `<data_root>/<dataset>/<split>.npz`
+            and the `<split>.json` that records its sha256.
+
+    Returns:
+        One `DatasetInput` per split whose cache is prepared (a split without its `.json` is left out), its context the split.
+    """
     import json
     from mlflow.data.meta_dataset import MetaDataset
     from mlflow.data.sources import LocalArtifactDatasetSource
@@ -87,13 +126,27 @@ def dataset_inputs(cfg) -> list:
 # %% ../nbs/03c_tracking.ipynb #5e6f7a8b
 def artifact_location(uri: str, name: str) -> str | None:
     """Where a new experiment's artifacts go: for an SQLite store, `mlruns/<name>` beside the database (MLflow's own
-    default is `./mlruns` under the current folder, wherever the store is); elsewhere the server's default."""
+    default is `./mlruns` under the current folder, wherever the store is); elsewhere the server's default.
+
+    Args:
+        uri: the tracking store's URI.
+        name: the experiment's name; in the folder's name, each character other than letters, digits and `-_.` is `_`.
+
+    Returns:
+        The folder as a `file://` URI, or None (the server decides).
+    """
     if not uri.startswith('sqlite:///'): return None
     safe = ''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)
     return (Path(uri[len('sqlite:///'):]).parent / 'mlruns' / safe).resolve().as_uri()
 
 def experiment_id(client, name: str, uri: str) -> str:
-    "The id of experiment `name`, created if missing, with the tags users meet it by (training runs, the runs view)."
+    """The id of experiment `name`, created if missing, with the tags users meet it by (training runs, the runs view).
+
+    Args:
+        client (MlflowClient): a client of the tracking store.
+        name: the experiment's name.
+        uri: the store's URI, which places a new experiment's artifacts (`artifact_location`).
+    """
     exp = _retry(client.get_experiment_by_name, name)
     exp_id = exp.experiment_id if exp else None
     if exp_id is None:
@@ -106,34 +159,55 @@ def experiment_id(client, name: str, uri: str) -> str:
     return exp_id
 
 def previous_run(client, exp_id: str, out_dir: str) -> str | None:
-    "The latest earlier run that wrote to folder `out_dir` (what a new run there follows)."
+    """The latest earlier run that wrote to folder `out_dir` (what a new run there follows).
+
+    Args:
+        client (MlflowClient): a client of the tracking store.
+        exp_id: the id of the experiment to search.
+        out_dir: the folder, as the runs' `out_dir` tag holds it (resolved, `run_tags`).
+
+    Returns:
+        The run's id, or None if no run of the experiment wrote there.
+    """
     runs = _retry(client.search_runs, [exp_id], f"tags.out_dir = '{out_dir}'", max_results=1, order_by=['attributes.start_time DESC'])
     return runs[0].info.run_id if runs else None
 
+# %% ../nbs/03c_tracking.ipynb #8a3abaa4
+def _connect(uri: str):
+    "An `MlflowClient` of the store at `uri`, checked to answer; `RuntimeError` saying what to do if it does not."
+    from mlflow.tracking import MlflowClient
+    if uri.startswith('http'):
+        os.environ.setdefault('MLFLOW_HTTP_REQUEST_MAX_RETRIES', '0')
+        os.environ.setdefault('MLFLOW_HTTP_REQUEST_TIMEOUT', '10')
+    try:
+        if uri.startswith('sqlite:///'):
+            # the first use creates/migrates the store: serialise it across processes (parallel DVC workers)
+            from filelock import FileLock
+            db = Path(uri[len('sqlite:///'):]); db.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(f"{db}.lock", timeout=600):
+                client = MlflowClient(uri); _retry(client.search_experiments, max_results=1)
+        else:
+            client = MlflowClient(uri); _retry(client.search_experiments, max_results=1)
+    except Exception as e:
+        raise RuntimeError(f"MLflow tracking store {uri} is unreachable ({type(e).__name__}: {str(e)[:200]}). "
+                           "Start the server, fix MLFLOW_TRACKING_URI, or set track: false.") from e
+    return client
+
 # %% ../nbs/03c_tracking.ipynb #d3b98e97
 class Tracker:
-    "A thin MLflow run wrapper: open (or resume) a run, log, close with a status. A no-op when tracking is off."
+    """A thin MLflow run wrapper: open (or resume) a run, log, close with a status. A no-op when tracking is off.
+
+    Args:
+        cfg (TrainConfig): the run's config (or any object with these attributes): `track` (False: every method does
+            nothing), `tracking_uri` (the store, `tracking_uri`; one that does not answer raises `RuntimeError` here),
+            `experiment` (None: `dataset`), `run_name`, and `data_root` and `dataset` for the data (`dataset_inputs`).
+    """
     def __init__(self, cfg):
         self.cfg, self.run_id, self.client = cfg, None, None
         if not cfg.track: return
         mlflow = _optional('mlflow', 'tracking runs in MLflow', 'or set track=False')
-        from mlflow.tracking import MlflowClient
         self.mlflow, self.uri = mlflow, tracking_uri(cfg)
-        if self.uri.startswith('http'):
-            os.environ.setdefault('MLFLOW_HTTP_REQUEST_MAX_RETRIES', '0')
-            os.environ.setdefault('MLFLOW_HTTP_REQUEST_TIMEOUT', '10')
-        try:
-            if self.uri.startswith('sqlite:///'):
-                # the first use creates/migrates the store: serialise it across processes (parallel DVC workers)
-                from filelock import FileLock
-                db = Path(self.uri[len('sqlite:///'):]); db.parent.mkdir(parents=True, exist_ok=True)
-                with FileLock(f"{db}.lock", timeout=600):
-                    self.client = MlflowClient(self.uri); _retry(self.client.search_experiments, max_results=1)
-            else:
-                self.client = MlflowClient(self.uri); _retry(self.client.search_experiments, max_results=1)
-        except Exception as e:
-            raise RuntimeError(f"MLflow tracking store {self.uri} is unreachable ({type(e).__name__}: {str(e)[:200]}). "
-                               "Start the server, fix MLFLOW_TRACKING_URI, or set track: false.") from e
+        self.client = _connect(self.uri)
 
     def status(self, run_id: str | None) -> str | None:
         "The MLflow status of `run_id` ('FINISHED', 'KILLED', ...); None without tracking, without a run id, or if the store lacks it."
@@ -173,15 +247,25 @@ class Tracker:
 
 # %% ../nbs/03c_tracking.ipynb #c263b0ef
 def run_params(fingerprint: dict, **how) -> dict:
-    "MLflow params of a run: its fingerprint, loss settings flattened to `loss.<name>`, plus `how` it ran."
+    """MLflow params of a run: its fingerprint, loss settings flattened to `loss.<name>`, plus `how` it ran.
+
+    Args:
+        fingerprint: the run's fingerprint (`rtk_nb.train.run_fingerprint`); its `loss` dict becomes `loss.<name>` params.
+        **how (Any): how the run ran (e.g. `device`, `amp`, `compile`), logged as given.
+    """
     flat = {k: v for k, v in fingerprint.items() if k != 'loss'}
     return {**flat, **{f"loss.{k}": v for k, v in fingerprint.get('loss', {}).items()}, **how}
 
 def run_tags(cfg) -> dict:
-    "MLflow tags of the run of `cfg` (a `TrainConfig`)."
+    """MLflow tags of the run of `cfg` (a `TrainConfig`).
+
+    Args:
+        cfg (TrainConfig): the run's config. Besides its coordinates (dataset, method, models, seed, recipe), the tags
+            hold the git commit, the resolved `output_dir`, and DVC's `DVC_STAGE` and `DVC_EXP_NAME` where they are set.
+    """
     commit = git_commit() or 'unknown'
-    tags = {'dataset': cfg.dataset, 'method': cfg.method, 'teacher': cfg.teacher if cfg.method == 'teacher' or cfg.needs_teacher else '',
-            'student': cfg.student if cfg.method != 'teacher' else '', 'arch': cfg.arch, 'seed': str(cfg.seed), 'recipe': cfg.recipe,
+    tags = {'dataset': cfg.dataset, 'method': cfg.method, 'teacher': cfg.teacher if cfg.is_teacher or cfg.needs_teacher else '',
+            'student': '' if cfg.is_teacher else cfg.student, 'arch': cfg.arch, 'seed': str(cfg.seed), 'recipe': cfg.recipe,
             'git_commit': commit, 'out_dir': str(cfg.output_dir.resolve()),
             **{k: os.environ[k] for k in ('DVC_STAGE', 'DVC_EXP_NAME') if os.environ.get(k)}}
     if commit != 'unknown': tags['mlflow.source.git.commit'] = commit

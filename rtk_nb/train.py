@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import yaml
 from tqdm.auto import tqdm
-from .checks import ConfigError
+from .checks import ConfigError, optional_import
 from .models import create_model
 from .losses import create_distiller
 from .config import TrainConfig, config_fingerprint
@@ -22,24 +22,39 @@ from . import data as rdata
 
 # %% auto #0
 __all__ = ['OUTPUTS', 'device_for', 'amp_dtype', 'use_channels_last', 'DivergenceError', 'load_teacher', 'run_fingerprint',
-           'build_step', 'evaluate', 'make_step', 'train_epoch', 'previous_fingerprint', 'resumable_state', 'restore',
-           'twin_state', 'write_history', 'save_last', 'run_metrics', 'run_timings', 'save_final', 'print_epoch',
-           'Stopped', 'stop_signals', 'fit', 'train_teacher', 'distill']
+           'build_training', 'evaluate', 'make_step', 'train_epoch', 'previous_fingerprint', 'resumable_state',
+           'restore', 'twin_state', 'write_history', 'save_last', 'run_metrics', 'run_timings', 'save_final',
+           'print_epoch', 'Stopped', 'stop_signals', 'fit', 'train_teacher', 'distill', 'plot_history']
 
 # %% ../nbs/03d_train.ipynb #08e0a0f5
 def device_for(cfg: TrainConfig) -> torch.device:
-    "The torch device of `cfg.device` ('auto': CUDA if available)."
+    """The torch device of `cfg.device` ('auto': CUDA if available).
+
+    Args:
+        cfg: the run's config; its `device` is 'auto', 'cpu', 'cuda' or 'cuda:N'. Asking for CUDA on a machine without
+            it raises `ConfigError`.
+    """
     if cfg.device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     if cfg.device.startswith('cuda') and not torch.cuda.is_available():
         raise ConfigError(f"device={cfg.device!r} but CUDA is not available on this machine; use 'auto' or 'cpu'")
     return torch.device(cfg.device)
 
 def amp_dtype(cfg: TrainConfig, dev: torch.device) -> torch.dtype | None:
-    "The autocast dtype of the step (None: full precision)."
+    """The autocast dtype of the step (None: full precision).
+
+    Args:
+        cfg: the run's config; its `amp` is 'auto' (bf16 on CUDA, full precision elsewhere), 'bf16' or 'none'.
+        dev: the device the run trains on (`device_for`).
+    """
     return torch.bfloat16 if cfg.amp == 'bf16' or (cfg.amp == 'auto' and dev.type == 'cuda') else None
 
 def use_channels_last(cfg: TrainConfig, dev: torch.device) -> bool:
-    "Whether models and batches use the channels_last memory format."
+    """Whether models and batches use the channels_last memory format.
+
+    Args:
+        cfg: the run's config; its `channels_last` is 'auto' (on CUDA only), 'on' or 'off'.
+        dev: the device the run trains on (`device_for`).
+    """
     return cfg.channels_last == 'on' or (cfg.channels_last == 'auto' and dev.type == 'cuda')
 
 # %% ../nbs/03d_train.ipynb #1f45a32f
@@ -47,7 +62,17 @@ class DivergenceError(FloatingPointError):
     "The training loss became NaN or infinite."
 
 def load_teacher(cfg: TrainConfig, num_classes: int, device) -> nn.Module:
-    "The frozen teacher of a distillation run, from `cfg.teacher_ckpt`, checked against the config."
+    """The frozen teacher of a distillation run, from `cfg.teacher_ckpt`, checked against the config.
+
+    Args:
+        cfg: the distillation run's config: `teacher_ckpt` is loaded (verified, `load_checkpoint`), and the `teacher` and
+            `dataset` recorded in it must be `cfg`'s, else `ConfigError`.
+        num_classes: the dataset's number of classes (the size of the teacher's classifier).
+        device (torch.device | str): where the teacher is put, e.g. `torch.device('cuda')` or `'cpu'`.
+
+    Returns:
+        The teacher in eval mode, its parameters without gradients.
+    """
     ck = load_checkpoint(cfg.teacher_ckpt)
     meta = ck.get('config', {})
     for k in ('teacher', 'dataset'):
@@ -58,25 +83,46 @@ def load_teacher(cfg: TrainConfig, num_classes: int, device) -> nn.Module:
     return t.to(device).eval().requires_grad_(False)
 
 def run_fingerprint(cfg: TrainConfig) -> dict:
-    "The run's identity: its config fingerprint plus, for a distillation, the SHA-256 of its teacher checkpoint."
+    """The run's identity: its config fingerprint plus, for a distillation, the SHA-256 of its teacher checkpoint.
+
+    Args:
+        cfg: the run's config (`config_fingerprint`); where the method distils from a teacher, `teacher_ckpt` is read
+            and verified (`checkpoint_digest`).
+    """
     fp = config_fingerprint(cfg)
     return {**fp, 'teacher_sha256': checkpoint_digest(cfg.teacher_ckpt)} if cfg.needs_teacher else fp
 
-def build_step(cfg: TrainConfig, dev: torch.device, num_classes: int, teacher: nn.Module | None = None):
-    "The student (seeded init), its `Distiller` and its optimizer, as `fit` trains them: channels_last per config, fused SGD on CUDA, foreach on CPU."
+# %% ../nbs/03d_train.ipynb #46b0d1bd
+def build_training(cfg: TrainConfig, dev: torch.device, num_classes: int, teacher: nn.Module | None = None):
+    """The student (seeded init), its `Distiller` and its optimizer, as `fit` trains them: channels_last per config, fused SGD on CUDA, foreach on CPU.
+
+    Args:
+        cfg: the run's config: `arch` and `seed` make the model, `loss_method`, `loss` and `stages` the `Distiller`,
+            `lr`, `momentum`, `nesterov` and `weight_decay` the SGD (its lr a tensor when `compile` is 'step').
+        dev: the device to train on (`device_for`).
+        num_classes: the dataset's number of classes.
+        teacher: the frozen teacher (`load_teacher`) of a method that distils from one, None for a run without one;
+            with channels_last it is converted too.
+    """
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.arch, num_classes).to(dev)
     if use_channels_last(cfg, dev):
         model = model.to(memory_format=torch.channels_last)
         if teacher is not None: teacher = teacher.to(memory_format=torch.channels_last)
     distiller = create_distiller(cfg.loss_method, model, teacher, stages=cfg.stages, **cfg.loss)
-    lr = torch.tensor(cfg.lr) if cfg.capture else cfg.lr      # a tensor lr: the schedule changes it without a recompile
+    lr = torch.tensor(cfg.lr) if cfg.compile == 'step' else cfg.lr      # a tensor lr: the schedule changes it without a recompile
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
                           weight_decay=cfg.weight_decay, **({'fused': True} if dev.type == 'cuda' else {'foreach': True}))
     return model, distiller, opt
 
 def evaluate(model: nn.Module, loader, amp_dtype=None) -> float:
-    "Top-1 accuracy (%) of `model` over `loader`."
+    """Top-1 accuracy (%) of `model` over `loader`.
+
+    Args:
+        model: the model to evaluate; it is put in eval mode.
+        loader (Iterable): batches `(x, y)` on the model's device, e.g. the test `DeviceLoader`.
+        amp_dtype (torch.dtype | None): the autocast dtype (`amp_dtype`); None: full precision.
+    """
     model.eval()
     correct = torch.zeros((), dtype=torch.long, device=next(model.parameters()).device); n = 0
     with torch.inference_mode(), torch.autocast(correct.device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
@@ -86,9 +132,16 @@ def evaluate(model: nn.Module, loader, amp_dtype=None) -> float:
 
 # %% ../nbs/03d_train.ipynb #65212f96
 def make_step(cfg, distiller, opt, amp=None) -> Callable:
-    "`step(x, y) -> (logits, losses)`, all detached: forward under autocast, backward, SGD; compiled per `cfg.compile`/`cfg.capture`."
+    """`step(x, y) -> (logits, losses)`, all detached: forward under autocast, backward, SGD; compiled per `cfg.compile` (`COMPILE_MODES`).
+
+    Args:
+        cfg (TrainConfig): the run's config; its `compile` ('off', 'forward' or 'step') chooses what is compiled.
+        distiller (Distiller): the student with its teacher and loss terms (`build_training`), on the training device.
+        opt (torch.optim.Optimizer): the student's optimizer (`build_training`), stepped by `step`.
+        amp (torch.dtype | None): the autocast dtype (`amp_dtype`); None: full precision.
+    """
     dev = next(distiller.student.parameters()).device
-    fwd = torch.compile(distiller) if cfg.compile and not cfg.capture else distiller
+    fwd = torch.compile(distiller) if cfg.compile == 'forward' else distiller
     def step(x, y):
         with torch.autocast(dev.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
             logits, losses = fwd(x, y)
@@ -96,7 +149,7 @@ def make_step(cfg, distiller, opt, amp=None) -> Callable:
         sum(losses.values()).backward()
         opt.step()
         return logits.detach(), {k: v.detach() for k, v in losses.items()}
-    if not cfg.capture: return step
+    if cfg.compile != 'step': return step
     graphed = torch.compile(step, mode='reduce-overhead' if dev.type == 'cuda' else None)
     if dev.type != 'cuda': return graphed
     def replay(x, y):
@@ -106,7 +159,21 @@ def make_step(cfg, distiller, opt, amp=None) -> Callable:
 
 # %% ../nbs/03d_train.ipynb #980db609
 def train_epoch(step, distiller, opt, dl, epoch, cfg) -> dict:
-    "One epoch over loader `dl` with `step` (`make_step`); returns the epoch's metrics row."
+    """One epoch over loader `dl` with `step` (`make_step`); returns the epoch's metrics row.
+
+    Args:
+        step (Callable): the step function of `make_step`.
+        distiller (Distiller): the run's `Distiller`, put in train mode; metrics accumulate on its student's device.
+        opt (torch.optim.Optimizer): the optimizer, whose learning rate the row records.
+        dl (DeviceLoader): the training loader; `dl.set_epoch(epoch)` fixes the epoch's order and augmentation.
+        epoch (int): the epoch's 0-based index.
+        cfg (TrainConfig): the run's config: `check_every` (steps between finiteness checks; a NaN or infinite loss
+            raises `DivergenceError`), `progress` (the progress bar), `epochs` and `method` (in the bar and the message).
+
+    Returns:
+        The row: `epoch` (1-based), `train_loss`, `train_acc` (%), `lr`, `img_per_s`, `epoch_time_s`, and
+        `loss_<name>` for each loss term (means over the epoch's steps).
+    """
     distiller.train(); dl.set_epoch(epoch)
     dev = next(distiller.student.parameters()).device
     tot = {'loss': torch.zeros((), device=dev)}; correct = torch.zeros((), dtype=torch.long, device=dev); n = 0
@@ -137,13 +204,26 @@ def train_epoch(step, distiller, opt, dl, epoch, cfg) -> dict:
 OUTPUTS = ('last.ckpt', 'model.ckpt', 'metrics.json', 'history.csv', 'config.yaml')
 
 def previous_fingerprint(out: Path) -> dict | None:
-    "The fingerprint of the run whose outputs are in `out` (from `last.ckpt`, else `model.ckpt`); None if there are none."
+    """The fingerprint of the run whose outputs are in `out` (from `last.ckpt`, else `model.ckpt`); None if there are none.
+
+    Args:
+        out: the run's folder. A corrupt checkpoint there raises `CheckpointError` and is left as it is.
+    """
     for f in ('last.ckpt', 'model.ckpt'):
         if (out / f).exists(): return load_checkpoint(out / f).get('fingerprint', {})   # a corrupt file stops here, untouched
     return None
 
 def resumable_state(out: Path, fp: dict) -> dict | None:
-    "The state of `out/last.ckpt` if it is run `fp`'s; the outputs of a run with other settings are moved aside whole."
+    """The state of `out/last.ckpt` if it is run `fp`'s; the outputs of a run with other settings are moved aside whole.
+
+    Args:
+        out: the run's folder.
+        fp: the new run's fingerprint (`run_fingerprint`).
+
+    Returns:
+        The content of `out/last.ckpt` when it is run `fp`'s; None for a fresh start (no outputs, only a `model.ckpt`,
+        or another run's outputs, now in `out/previous-<time>-<pid>/`).
+    """
     old = previous_fingerprint(out)
     if old is None: return None
     if old == fp: return load_checkpoint(out / 'last.ckpt') if (out / 'last.ckpt').exists() else None
@@ -155,8 +235,17 @@ def resumable_state(out: Path, fp: dict) -> dict | None:
     print(f"{out} held a run with other settings ({', '.join(diff)} differ): its outputs are kept in {aside.name}/; starting afresh")
     return None
 
+# %% ../nbs/03d_train.ipynb #2c077206
 def restore(state: dict | None, model, opt, sched, dev) -> tuple[int, list, str | None]:
-    "Load `state` into the model, optimizer, scheduler and RNGs; `(start epoch, history, MLflow run id)`."
+    """Load `state` into the model, optimizer, scheduler and RNGs; `(start epoch, history, MLflow run id)`.
+
+    Args:
+        state: the content of a `last.ckpt` (`resumable_state`, `twin_state`); None: a fresh start, nothing is loaded.
+        model (nn.Module): the student, loaded in place.
+        opt (torch.optim.Optimizer): its optimizer, loaded in place.
+        sched (torch.optim.lr_scheduler.LRScheduler): the learning-rate schedule, loaded in place.
+        dev (torch.device): the training device; on CUDA its RNG state is restored too, if the checkpoint has it.
+    """
     if state is None: return 0, [], None
     model.load_state_dict(state['model']); opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
     torch.set_rng_state(state['rng_cpu'])
@@ -164,7 +253,14 @@ def restore(state: dict | None, model, opt, sched, dev) -> tuple[int, list, str 
     return state['epoch'], state['history'], state.get('mlflow_run_id')
 
 def twin_state(folders, fp: dict, epochs: int) -> tuple[dict | None, Path | None]:
-    "`(state, folder)` of the first of `folders` whose `last.ckpt` is run `fp` finished (all `epochs` done); `(None, None)` if none."
+    """`(state, folder)` of the first of `folders` whose `last.ckpt` is run `fp` finished (all `epochs` done); `(None, None)` if none.
+
+    Args:
+        folders (Iterable[str | Path] | None): the folders to look in (`cfg.reuse_from`); None: none. A folder whose
+            `last.ckpt` cannot be read is skipped.
+        fp: the run's fingerprint (`run_fingerprint`).
+        epochs: the run's number of epochs; a twin counts only when it has done all of them.
+    """
     for d in map(Path, folders or ()):
         try: st = load_checkpoint(d / 'last.ckpt') if (d / 'last.ckpt').exists() else None
         except Exception: continue                                      # a broken twin is its own stage's problem
@@ -173,30 +269,70 @@ def twin_state(folders, fp: dict, epochs: int) -> tuple[dict | None, Path | None
 
 # %% ../nbs/03d_train.ipynb #dbcfd9ae
 def write_history(out: Path, history: list[dict]) -> None:
-    "Write `out/history.csv`: a row per epoch, a column per key of the rows."
+    """Write `out/history.csv`: a row per epoch, a column per key of the rows.
+
+    Args:
+        out: the run's folder.
+        history: the rows, one per epoch; the columns are their keys in order of appearance, a missing value left empty.
+    """
     keys = list(dict.fromkeys(k for h in history for k in h))
     write_text(out / 'history.csv', '\n'.join([','.join(keys)] + [','.join(f"{h.get(k, '')}" for k in keys) for h in history]) + '\n')
 
 def save_last(cfg, fp, model, opt, sched, dev, history, run_id) -> None:
-    "Write `last.ckpt` (everything an exact resume needs) and `history.csv` after an epoch."
+    """Write `last.ckpt` (everything an exact resume needs) and `history.csv` after an epoch.
+
+    Args:
+        cfg (TrainConfig): the run's config, kept in the checkpoint; the files go to its `output_dir`.
+        fp (dict): the run's fingerprint (`run_fingerprint`), what a resume must match.
+        model (nn.Module): the model being trained.
+        opt (torch.optim.Optimizer): its optimizer.
+        sched (torch.optim.lr_scheduler.LRScheduler): the learning-rate schedule.
+        dev (torch.device): the training device; on CUDA its RNG state is saved too.
+        history (list[dict]): the rows of the epochs done; their number is the checkpoint's `epoch`.
+        run_id (str | None): the run's MLflow id (None without tracking), which a resume continues.
+    """
     save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
                      'rng_cpu': torch.get_rng_state(), **({'rng_cuda': torch.cuda.get_rng_state(dev)} if dev.type == 'cuda' else {}),
                      'epoch': len(history), 'history': history, 'fingerprint': fp,
                      'config': cfg.to_dict(), 'mlflow_run_id': run_id}, cfg.output_dir / 'last.ckpt')
     write_history(cfg.output_dir, history)
 
+# %% ../nbs/03d_train.ipynb #794b4701
 def run_metrics(history: list[dict], epochs: int) -> dict:
-    "What `metrics.json` holds: the result of the run, nothing about the process that computed it."
+    """What `metrics.json` holds: the result of the run, nothing about the process that computed it.
+
+    Args:
+        history: the rows of the finished run, each with `test_acc` and `train_acc` (%).
+        epochs: the run's number of epochs (`cfg.epochs`).
+
+    Returns:
+        `test_acc` and `train_acc` of the last epoch, `best_acc` (the highest `test_acc`) and `epochs`.
+    """
     return {'test_acc': history[-1]['test_acc'], 'best_acc': max(h['test_acc'] for h in history),
             'train_acc': history[-1]['train_acc'], 'epochs': epochs}
 
 def run_timings(history: list[dict]) -> dict:
-    "How fast the epochs of `history` ran (in `fit`'s result; MLflow has them per epoch; never a DVC metric)."
+    """How fast the epochs of `history` ran (in `fit`'s result; MLflow has them per epoch; never a DVC metric).
+
+    Args:
+        history: the rows, each with `img_per_s` and `epoch_time_s`.
+
+    Returns:
+        `mean_img_per_s` (the mean over the epochs) and `train_time_s` (the sum of their `epoch_time_s`).
+    """
     return {'mean_img_per_s': sum(h['img_per_s'] for h in history) / len(history),
             'train_time_s': sum(h['epoch_time_s'] for h in history)}
 
 def save_final(cfg, fp, model, num_classes, history) -> dict:
-    "Write `config.yaml`, `model.ckpt`, `metrics.json` and `history.csv` of the finished run; return the metrics."
+    """Write `config.yaml`, `model.ckpt`, `metrics.json` and `history.csv` of the finished run; return the metrics.
+
+    Args:
+        cfg (TrainConfig): the run's config (in `config.yaml` and `model.ckpt`); the files go to its `output_dir`.
+        fp (dict): the run's fingerprint, kept in `model.ckpt`.
+        model (nn.Module): the trained model.
+        num_classes (int): the dataset's number of classes, kept in `model.ckpt`.
+        history (list[dict]): the rows of all the epochs.
+    """
     metrics = run_metrics(history, cfg.epochs)
     write_text(cfg.output_dir / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     save_checkpoint({'model': model.state_dict(), 'config': cfg.to_dict(), 'fingerprint': fp, 'arch': cfg.arch,
@@ -206,6 +342,12 @@ def save_final(cfg, fp, model, num_classes, history) -> dict:
     return metrics
 
 def print_epoch(row: dict, epochs: int):
+    """Print an epoch's line: loss, train and test accuracy, learning rate and images per second.
+
+    Args:
+        row: the epoch's metrics row (`train_epoch`, with `test_acc` added).
+        epochs: the run's number of epochs, shown as `epoch <k>/<epochs>`.
+    """
     print(f"epoch {row['epoch']:>3}/{epochs}  loss {row['train_loss']:.4f}  train {row['train_acc']:.2f}%  "
           f"test {row['test_acc']:.2f}%  lr {row['lr']:.4g}  {row['img_per_s']:.0f} img/s", flush=True)
 
@@ -225,7 +367,13 @@ def stop_signals():
 
 # %% ../nbs/03d_train.ipynb #c8c705ec
 def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dict:
-    "Train according to `cfg` (or finish it without training, see `outcome`); returns the metrics (as in `<out_dir>/metrics.json`), timings, run id, folder, history and `outcome`."
+    """Train according to `cfg` (or finish it without training, see `outcome`); returns the metrics (as in `<out_dir>/metrics.json`), timings, run id, folder, history and `outcome`.
+
+    Args:
+        cfg: the run's config, or a mapping (a params.yaml block) given to `TrainConfig.from_dict`.
+        callbacks: functions called as `cb(epoch, row)` after each trained epoch (1-based, its metrics row), once
+            `last.ckpt` holds it; a `KeyboardInterrupt` raised there stops the run as Ctrl-C does.
+    """
     if not isinstance(cfg, TrainConfig): cfg = TrainConfig.from_dict(cfg)
     info, dev, out = rdata.get_info(cfg.dataset), device_for(cfg), cfg.output_dir
     tracker = Tracker(cfg)                                            # fails fast if the store is unreachable
@@ -237,7 +385,7 @@ def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dic
     twin = None
     if state is None: state, twin = twin_state(cfg.reuse_from, fp, cfg.epochs)
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True     # fixed batch shapes: let cuDNN pick its kernels
-    model, distiller, opt = build_step(cfg, dev, info.num_classes, teacher)
+    model, distiller, opt = build_training(cfg, dev, info.num_classes, teacher)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=cfg.gamma)
     start, history, run_id = restore(state, model, opt, sched, dev)
     done = lambda m, outcome: {**m, 'run_id': run_id, 'out_dir': str(out), 'history': history, 'outcome': outcome}
@@ -253,7 +401,7 @@ def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dic
     amp = amp_dtype(cfg, dev); step = make_step(cfg, distiller, opt, amp)
     tags = run_tags(cfg) | ({'rtk_nb.same_as': state.get('mlflow_run_id') or '', 'rtk_nb.same_as_dir': str(twin.resolve())} if twin else {})
     run_id = tracker.start(None if twin else run_id, run_params(fp, num_classes=info.num_classes, device=str(dev), amp=str(amp),
-                                              channels_last=use_channels_last(cfg, dev), compile=cfg.compile, capture=cfg.capture), tags)
+                                              channels_last=use_channels_last(cfg, dev), compile=cfg.compile), tags)
     t0 = time.perf_counter()
     try:
         with stop_signals():
@@ -274,26 +422,58 @@ def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dic
             for f in ('config.yaml', 'metrics.json', 'history.csv', 'model.ckpt'): tracker.log_artifact(out / f)
             tracker.end('FINISHED')
         return done({**metrics, **timings}, 'reused' if twin is not None else 'trained' if start < cfg.epochs else 'closed')
-    except KeyboardInterrupt:
-        tracker.end('KILLED'); raise
-    except BaseException:
-        tracker.end('FAILED'); raise
-    finally:
-        distiller.remove_hooks()
+    except KeyboardInterrupt: tracker.end('KILLED'); raise
+    except BaseException: tracker.end('FAILED'); raise
+    finally: distiller.remove_hooks()
 
 # %% ../nbs/03d_train.ipynb #172c121f
 def _as_config(cfg) -> TrainConfig: return cfg if isinstance(cfg, TrainConfig) else TrainConfig.from_dict(cfg)
 
 def train_teacher(cfg: TrainConfig | dict, **kw) -> dict:
-    "Train `cfg.teacher` alone with cross-entropy (`cfg.method` must be 'teacher', the default)."
+    """Train `cfg.teacher` alone with cross-entropy (`cfg.method` must be 'teacher', the default).
+
+    Args:
+        cfg: the teacher run's config, or a params.yaml mapping; a distillation method raises `ConfigError`.
+        **kw (Any): passed on to `fit` (`callbacks`).
+
+    Returns:
+        `fit`'s result.
+    """
     cfg = _as_config(cfg)
-    if cfg.method != 'teacher':
+    if not cfg.is_teacher:
         raise ConfigError(f"train_teacher() trains a teacher, but method={cfg.method!r}: use distill() for a distillation "
                           "method, or leave method at its default 'teacher'")
     return fit(cfg, **kw)
 
 def distill(cfg: TrainConfig | dict, **kw) -> dict:
-    "Train `cfg.student` with `cfg.method` against the teacher in `cfg.teacher_ckpt`."
+    """Train `cfg.student` with `cfg.method` against the teacher in `cfg.teacher_ckpt`.
+
+    Args:
+        cfg: the distillation run's config, or a params.yaml mapping; method 'teacher' raises `ConfigError`.
+        **kw (Any): passed on to `fit` (`callbacks`).
+
+    Returns:
+        `fit`'s result.
+    """
     cfg = _as_config(cfg)
-    if cfg.method == 'teacher': raise ConfigError("distill() needs a distillation method, not 'teacher'; use train_teacher()")
+    if cfg.is_teacher: raise ConfigError("distill() needs a distillation method, not 'teacher'; use train_teacher()")
     return fit(cfg, **kw)
+
+# %% ../nbs/03d_train.ipynb #c6936a03
+def plot_history(history: list[dict], ax=None, title: str | None = None):
+    """Train/test accuracy per epoch of one run.
+
+    Args:
+        history: the rows of a `fit` result's `history` (each with `epoch`, `train_acc`, `test_acc`).
+        ax: the matplotlib axes to draw on; a new 5 × 3.2 in figure when None.
+        title: the axes' title (e.g. the run's name).
+
+    Returns:
+        The axes drawn on.
+    """
+    plt = optional_import('matplotlib.pyplot', 'plotting a run')
+    ax = ax or plt.subplots(figsize=(5, 3.2))[1]
+    ep = [h['epoch'] for h in history]
+    ax.plot(ep, [h['train_acc'] for h in history], label='train'); ax.plot(ep, [h['test_acc'] for h in history], label='test')
+    ax.set_xlabel('epoch'); ax.set_ylabel('accuracy (%)'); ax.grid(alpha=.3); ax.legend(); ax.set_title(title or '')
+    return ax

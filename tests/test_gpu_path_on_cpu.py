@@ -34,12 +34,12 @@ def test_compiled_distiller_matches_eager():
 def test_compile_option_trains(teacher):
     d, base = teacher
     r = distill(TrainConfig(**{**base, 'epochs': 1, 'milestones': [1]}, method='at', teacher_ckpt=str(d / 't' / 'model.ckpt'),
-                            compile=True, out_dir=str(d / 'compiled')))
+                            compile='forward', out_dir=str(d / 'compiled')))
     assert len(r['history']) == 1 and math.isfinite(r['history'][0]['train_loss'])
 
 def test_captured_step_takes_the_eager_steps():
-    "cfg.capture compiles the whole step (forward, losses, backward, SGD with a tensor lr); on the CPU it must take the same steps."
-    from rtk_nb.train import build_step, make_step
+    "compile='step' compiles the whole step (forward, losses, backward, SGD with a tensor lr); on the CPU it must take the same steps."
+    from rtk_nb.train import build_training, make_step
     torch.manual_seed(0)
     teacher = create_model('resnet8').eval().requires_grad_(False)
     cfg = TrainConfig(dataset='digits', method='rtk+kd', student='resnet8', teacher='resnet8', teacher_ckpt='-', device='cpu',
@@ -47,8 +47,8 @@ def test_captured_step_takes_the_eager_steps():
     g = torch.Generator().manual_seed(1)
     batches = [(torch.randn(16, 3, 32, 32, generator=g), torch.randint(0, 10, (16,), generator=g)) for _ in range(3)]
     models, losses = [], []
-    for c in (cfg, cfg.replace(capture=True)):
-        model, distiller, opt = build_step(c, torch.device('cpu'), 10, teacher)
+    for c in (cfg, cfg.replace(compile='step')):
+        model, distiller, opt = build_training(c, torch.device('cpu'), 10, teacher)
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, [1], 0.1)
         step = make_step(c, distiller, opt)
         distiller.train()
