@@ -1,24 +1,25 @@
 #!/usr/bin/env python
 """Throughput of one distillation training step: a conventional PyTorch loop vs rtk_nb's real step, side by side.
 
-Pairs: WRN-40-2 -> WRN-16-2 and resnet56 -> resnet20; methods: vanilla, kd, at, rtk.
+Pairs: the study's (params.yaml `pairs`, read with `rtk_nb.study.load_study`); methods: any registered one
+(`rtk_nb.losses.METHODS`) or `teacher` (default: the study's `methods`).
 
 * conventional: the loop of AT's and RepDistiller's public code -- a torchvision-style Dataset over PIL images,
   RandomCrop(32, 4) + RandomHorizontalFlip + ToTensor + Normalize in DataLoader workers, fp32, NCHW,
   teacher under `torch.no_grad()`, `loss.item()` and accuracy `.item()` every step, plain `torch.optim.SGD`,
   `cudnn.benchmark = True` on CUDA (as both codebases set it). The losses are rtk_nb's, so only the pipeline differs.
 * rtk_nb: `rtk_nb.data.DeviceLoader` over uint8 tensors on the device and `rtk_nb.train.train_epoch`, with the
-  student, Distiller and optimizer from `rtk_nb.train.build_step`, exactly as `fit` builds them (bf16 autocast, channels_last
-  and fused SGD on CUDA; foreach SGD on CPU; `--compile` wraps the Distiller in `torch.compile`).
+  student, Distiller and optimizer from `rtk_nb.train.build_training`, exactly as `fit` builds them (bf16 autocast, channels_last
+  and fused SGD on CUDA; foreach SGD on CPU; `--compile forward` compiles the Distiller's forward, `--compile step` the whole
+  step, as `TrainConfig.compile` does).
 
 Data are synthetic CIFAR-shaped uint8 images (seeded) with 100 classes and CIFAR-100's mean/std; nothing is downloaded.
 img/s is steady state: `--warmup` steps are run first and not timed, then `--steps` steps are timed by wall clock
 (with `torch.cuda.synchronize()` on CUDA). These are benchmark figures, not timed tests.
 """
 from __future__ import annotations
-import argparse, datetime, gc, math, os, platform, shlex, sys, tempfile, time
+import argparse, datetime, functools, gc, math, os, platform, shlex, sys, tempfile, time
 from pathlib import Path
-import yaml
 
 import numpy as np
 import torch
@@ -27,21 +28,29 @@ from torch.utils.data import Dataset, DataLoader
 from torchvision import transforms
 
 from rtk_nb import data as rdata
-from rtk_nb.losses import create_criterion, method_needs_teacher
+from rtk_nb.losses import create_criterion, method_needs_teacher, METHODS, TEACHER
 from rtk_nb.models import create_model, FeatureHooks
 from rtk_nb.checkpoint import save_checkpoint
-from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_step, make_step, load_teacher, amp_dtype, use_channels_last
-from rtk_nb.config import RECIPES
-from rtk_nb.pipeline import SPLIT_SIZES as SPLITS
+from rtk_nb.files import write_text
+from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_training, make_step, load_teacher, amp_dtype, use_channels_last
+from rtk_nb.config import COMPILE_MODES
+from rtk_nb.pipeline import SPLIT_SIZES as SPLITS    # train / test images per epoch of each dataset of the study
+from rtk_nb.study import Study, Pair, Run, load_study
 
-PAIRS = {'wrn_40_2-wrn_16_2': ('wrn_40_2', 'wrn_16_2'), 'resnet56-resnet20': ('resnet56', 'resnet20')}
-METHODS = ('vanilla', 'kd', 'at', 'rtk', 'teacher')   # 'teacher': the pair's teacher trained alone (rtk_nb pipeline only)
-DEFAULT_METHODS = ('vanilla', 'kd', 'at', 'rtk')
-# train / test images per epoch of each dataset of the study (rtk_nb.data's descriptions; CINIC-10 evaluates on its test split)
+ROOT = Path(__file__).resolve().parents[1]        # the repository: its params.yaml names the pairs measured here
 PIPELINES = ('conventional', 'rtk_nb')
 DATASET = 'cifar100'
 TRAIN_SET, EPOCHS = 50_000, 200      # for the 200-epoch estimate (CIFAR-100 train split, the paper's recipe)
 EVAL_SET = 10_000
+
+@functools.cache
+def study() -> Study:
+    "The repository's study (params.yaml, its plugins loaded): the pairs measured here, and the default methods."
+    return load_study(ROOT / 'params.yaml', root=ROOT)
+
+def pairs() -> dict[str, Pair]:
+    "The study's teacher -> student pairs, by name."
+    return {pr.name: pr for pr in study().pairs}
 
 # ----------------------------------------------------------------------------------------------------------------
 # data
@@ -79,14 +88,14 @@ def device_name(dev: torch.device) -> str:
 
 def make_cfg(args, pair: str, method: str) -> TrainConfig:
     "The `TrainConfig` of the rtk_nb run (the paper's recipe and loss settings are TrainConfig's defaults)."
-    teacher, student = PAIRS[pair]
+    teacher, student = pairs()[pair].teacher, pairs()[pair].student
     return TrainConfig(dataset=DATASET, method=method, teacher=teacher, student=student, batch_size=args.batch_size,
-                       teacher_ckpt=teacher_checkpoint(teacher, args.seed) if method != 'teacher' and method_needs_teacher(method) else None,
-                       device=args.device, compile=args.compile, capture=args.capture, track=False, progress=False, seed=args.seed)
+                       teacher_ckpt=teacher_checkpoint(teacher, args.seed) if method != TEACHER and method_needs_teacher(method) else None,
+                       device=args.device, compile=args.compile, track=False, progress=False, seed=args.seed)
 
 def teacher_checkpoint(arch: str, seed: int) -> str:
     "A real checkpoint of a random-init teacher (speed does not depend on its weights), which the rtk_nb run loads as fit does."
-    path = Path(tempfile.gettempdir()) / f"rtk_nb-bench-{os.getpid()}" / f"{arch}-s{seed}.ckpt"
+    path = Path(tempfile.gettempdir()) / f"rtk_nb-bench-{os.getpid()}" / f"{arch}-seed{seed}.ckpt"
     if not path.exists():
         torch.manual_seed(seed)
         save_checkpoint({'model': create_model(arch, 100).state_dict(), 'arch': arch,
@@ -112,7 +121,7 @@ def start_peak(dev):
 # 1. the conventional loop (the reference)
 
 def run_conventional(args, dev, pair, method, x, y, info) -> dict:
-    teacher_name, student_name = PAIRS[pair]
+    teacher_name, student_name = pairs()[pair].teacher, pairs()[pair].student
     cfg = make_cfg(args, pair, method)          # only for the loss settings and the recipe
     crit = create_criterion(method, **cfg.loss).to(dev)
     torch.backends.cudnn.benchmark = dev.type == 'cuda'   # AT's and RepDistiller's scripts set it
@@ -177,11 +186,11 @@ def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict
     meas_dl = rdata.DeviceLoader(xt[args.warmup * args.batch_size:], yt[args.warmup * args.batch_size:],
                                  cfg.batch_size, train=True, **kw)
     assert len(warm_dl) == args.warmup and len(meas_dl) == args.steps
-    model, distiller, opt = build_step(cfg, dev, info.num_classes, teacher)   # exactly what fit trains
+    model, distiller, opt = build_training(cfg, dev, info.num_classes, teacher)   # exactly what fit trains
     amp = amp_dtype(cfg, dev)
     step = make_step(cfg, distiller, opt, amp)                                  # exactly fit's step
     try:
-        train_epoch(step, distiller, opt, warm_dl, 0, cfg)        # warm-up (and compilation with --compile/--capture)
+        train_epoch(step, distiller, opt, warm_dl, 0, cfg)        # warm-up (and compilation with --compile forward/step)
         stamps = []
         def timed_step(xb, yb):                  # the start of every step (on CPU the previous one has finished)
             stamps.append(time.perf_counter()); return step(xb, yb)
@@ -219,7 +228,7 @@ def report(args, dev, results, argv, load_start='n/a') -> str:
     L.append(f"- torch {torch.__version__}, python {platform.python_version()}")
     L.append(f"- batch size {args.batch_size}, warm-up steps {args.warmup}, timed steps {args.steps}, "
              f"repeats {args.repeats} (best kept), conventional DataLoader workers {args.workers}, "
-             f"compile {'on' if args.compile else 'off'}, capture {'on' if args.capture else 'off'}")
+             f"compile {args.compile}")
     L.append(f"- date {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}; load average (1/5/15 min) "
              f"at start {load_start}, at end {loadavg()} on {os.cpu_count()} logical cores (other processes make CPU figures noisy)")
     L.append(f"- command: `{argv}`")
@@ -242,11 +251,12 @@ def report(args, dev, results, argv, load_start='n/a') -> str:
     L.append('\nimg/s: timed steps × batch / wall time (the figure the targets use). "median step": batch / median '
              'per-step time, robust to bursts of load from other processes (CPU only for rtk_nb: on CUDA its steps are '
              'asynchronous).')
-    if any((p, 'at') in results and (p, 'rtk') in results for p in PAIRS):
+    measured = list(dict.fromkeys(p for p, _ in results))      # the pairs measured, in the order measured
+    if any((p, 'at') in results and (p, 'rtk') in results for p in measured):
         L.append('\nRTK overhead over AT (img/s ratio rtk / at; 1.00 = no overhead):\n')
         L.append('| pair | pipeline | AT img/s | RTK img/s | rtk / at |')
         L.append('|---|---|---:|---:|---:|')
-        for pair in PAIRS:
+        for pair in measured:
             if (pair, 'at') not in results or (pair, 'rtk') not in results: continue
             for pl in PIPELINES:
                 a, b = results[(pair, 'at')].get(pl), results[(pair, 'rtk')].get(pl)
@@ -259,7 +269,7 @@ def report(args, dev, results, argv, load_start='n/a') -> str:
         kd = [v for (p, m), v in ratios.items() if m == 'kd']
         if kd: L.append(f"- rtk_nb KD step >= 5x conventional: {', '.join(f'{v:.2f}x' for v in kd)} -> "
                         f"{'met' if min(kd) >= 5 else 'NOT met'}")
-        rk = [results[(p, 'rtk')]['rtk_nb']['img_s'] / results[(p, 'at')]['rtk_nb']['img_s'] for p in PAIRS
+        rk = [results[(p, 'rtk')]['rtk_nb']['img_s'] / results[(p, 'at')]['rtk_nb']['img_s'] for p in measured
               if (p, 'rtk') in results and (p, 'at') in results and 'rtk_nb' in results[(p, 'rtk')]]
         if rk: L.append(f"- RTK within 10% of AT img/s (rtk_nb): {', '.join(f'{v:.2f}' for v in rk)} -> "
                         f"{'met' if min(rk) >= 0.9 else 'NOT met'}")
@@ -267,7 +277,8 @@ def report(args, dev, results, argv, load_start='n/a') -> str:
         L.append(f"- CPU: rtk_nb / conventional >= 1.0 for every method: min {min(ratios.values()):.2f} "
                  f"({min(ratios, key=ratios.get)[0]} {min(ratios, key=ratios.get)[1]}) -> "
                  f"{'met' if min(ratios.values()) >= 1.0 else 'NOT met'}")
-    est = results.get(('wrn_40_2-wrn_16_2', 'rtk'), {}).get('rtk_nb')
+    wrn = next((p for p in measured if (pairs()[p].teacher, pairs()[p].student) == ('wrn_40_2', 'wrn_16_2')), None)
+    est = results.get((wrn, 'rtk'), {}).get('rtk_nb')
     if est and est.get('eval_img_s'):
         tr = EPOCHS * TRAIN_SET / est['img_s']; ev = EPOCHS * EVAL_SET / est['eval_img_s']
         L.append(f"- 200-epoch WRN-40-2 -> WRN-16-2 RTK run on CIFAR-100 (rtk_nb), estimated: train "
@@ -279,16 +290,26 @@ def report(args, dev, results, argv, load_start='n/a') -> str:
 # ----------------------------------------------------------------------------------------------------------------
 # the whole study, estimated from the measured throughput
 
-def _img_s(results, pair: str, method: str):
-    "Measured rtk_nb img/s of (pair, method); a method not measured (e.g. at+kd) takes the slowest measured one of its pair."
-    r = results.get((pair, method), {}).get('rtk_nb')
-    if r: return r['img_s'], ''
-    alt = [v['rtk_nb']['img_s'] for (p, m), v in results.items() if p == pair and m != 'teacher' and 'rtk_nb' in v]
+def _img_s(results, teacher: str, student: str | None, method: str):
+    """Measured rtk_nb img/s of `method` on the measured pair with these architectures (a teacher run: `student` None, any pair
+    of that teacher); a method not measured (e.g. at+kd) takes the slowest measured one of its pair."""
+    names = [n for n in dict.fromkeys(p for p, _ in results)
+             if pairs()[n].teacher == teacher and student in (None, pairs()[n].student)]
+    for n in names:
+        r = results.get((n, method), {}).get('rtk_nb')
+        if r: return r['img_s'], ''
+    alt = [v['rtk_nb']['img_s'] for (p, m), v in results.items() if p in names[:1] and m != TEACHER and 'rtk_nb' in v]
     return (min(alt), '*') if alt else (math.nan, '?')
 
-def study_estimate(p: dict, results: dict, dev) -> str:
-    """Device-hours of `dvc repro` for study `p`: per run, epochs × train images / img/s + epochs × test images / eval img/s,
-    with each dataset's recipe epochs and the img/s measured here (batch size of this benchmark, synthetic data)."""
+def run_img_s(results, run: Run):
+    "Measured rtk_nb img/s of a study run: a teacher's own measurement, a student's (or ablation point's) on its pair's architectures."
+    if run.config.is_teacher: return _img_s(results, run.config.teacher, None, TEACHER)
+    return _img_s(results, run.pair.teacher, run.pair.student, run.config.method)
+
+def study_estimate(study: Study, results: dict, dev) -> str:
+    """Device-hours of `dvc repro` for `study`: per run, epochs × train images / img/s + epochs × test images / eval img/s,
+    with each run's epochs (its recipe's, or the `train` block's) and the img/s measured here (batch size of this benchmark,
+    synthetic data). An ablation point that is one of the main runs (`reuse_from`) is trained once: counted once."""
     evs = [v['rtk_nb']['eval_img_s'] for v in results.values() if v.get('rtk_nb', {}).get('eval_img_s')]
     ev = min(evs) if evs else None          # the slower student's evaluation, for every run
     unit = 'GPU' if dev.type == 'cuda' else 'CPU'
@@ -296,20 +317,15 @@ def study_estimate(p: dict, results: dict, dev) -> str:
          f"{fmt(ev)} img/s; * = method not measured, its pair's slowest measured method used):\n",
          '| dataset | recipe | epochs | runs | train h | eval h | total h |', '|---|---|---:|---:|---:|---:|---:|']
     total = 0.0
-    ab = p.get('ablation') or {}
-    for ds in p['datasets']:
+    for ds in study.datasets:
         n_tr, n_te = SPLITS.get(ds, (math.nan, math.nan))
-        recipe = (p.get('recipes') or {}).get(ds, 'at'); epochs = p['train'].get('epochs') or RECIPES[recipe]['epochs']
-        runs = [(f"{t}", _img_s(results, next((q['name'] for q in p['pairs'] if q['teacher'] == t), ''), 'teacher'))
-                for t in p['teachers']]
-        runs += [(m, _img_s(results, q['name'], m)) for q in p['pairs'] for m in p['methods'] for _ in p['seeds']]
-        if ab.get('dataset') == ds:
-            pair = next((q['name'] for q in p['pairs'] if (q['teacher'], q['student']) == (ab['teacher'], ab['student'])), '')
-            runs += [('rtk', _img_s(results, pair, 'rtk')) for _ in ab['keep'] for _ in ab['tau'] for _ in p['seeds']]
-        tr = sum(epochs * n_tr / v for _, (v, _) in runs) / 3600
-        evh = len(runs) * epochs * n_te / ev / 3600 if ev else math.nan
-        flags = ''.join(sorted({f for _, (_, f) in runs if f}))
-        L.append(f"| {ds}{flags} | {recipe} | {epochs} | {len(runs)} | {tr:.2f} | {evh:.2f} | {tr + evh:.2f} |")
+        runs = [r for r in study.runs(dataset=ds) if not (r.kind == 'ablation' and r.config.reuse_from)]  # as trained_runs
+        speed = [run_img_s(results, r) for r in runs]
+        tr = sum(r.config.epochs * n_tr / v for r, (v, _) in zip(runs, speed)) / 3600
+        evh = sum(r.config.epochs for r in runs) * n_te / ev / 3600 if ev else math.nan
+        epochs = '/'.join(str(e) for e in sorted({r.config.epochs for r in runs}))
+        flags = ''.join(sorted({f for _, f in speed if f}))
+        L.append(f"| {ds}{flags} | {study.recipes[ds]} | {epochs} | {len(runs)} | {tr:.2f} | {evh:.2f} | {tr + evh:.2f} |")
         total += tr + evh
     if math.isnan(total):
         L.append("\nstudy estimate: incomplete (? = a pair of the study or its teacher not measured: run with every pair, "
@@ -325,20 +341,23 @@ def parse_args(argv=None):
     ap.add_argument('--steps', type=int, help='timed steps per config (default: 5 on cpu, 100 on cuda)')
     ap.add_argument('--warmup', type=int, help='untimed steps first (default: 2 on cpu, 20 on cuda)')
     ap.add_argument('--batch-size', type=int, help='default: 64 on cpu, 128 (the recipe) on cuda')
-    ap.add_argument('--pairs', nargs='+', choices=list(PAIRS), default=list(PAIRS))
-    ap.add_argument('--methods', nargs='+', choices=METHODS, default=list(DEFAULT_METHODS),
-                    help="'teacher' times the pair's teacher trained alone (for the study estimate; rtk_nb pipeline only)")
+    ap.add_argument('--pairs', nargs='+', choices=list(pairs()), default=list(pairs()),
+                    help="pairs, by name in the repository's params.yaml (default: every pair of the study)")
+    ap.add_argument('--methods', nargs='+', choices=[*METHODS, TEACHER], default=list(study().methods),
+                    help=f"any registered method, or {TEACHER!r}: the pair's teacher trained alone (for the study estimate; "
+                         "rtk_nb pipeline only). Default: the study's methods")
     ap.add_argument('--study', type=Path, help='a params.yaml: print the estimated device-hours of its whole study from the '
                                                'measured img/s (needs the teacher method measured too)')
     ap.add_argument('--pipelines', nargs='+', choices=PIPELINES, default=list(PIPELINES))
     ap.add_argument('--workers', type=int, help='conventional DataLoader workers (default: 2 on cpu, min(8, cores) on cuda)')
     ap.add_argument('--repeats', type=int, default=1, help='measure each config this many times (interleaved), keep the best')
-    ap.add_argument('--compile', action='store_true', help="torch.compile rtk_nb's Distiller, as fit(compile=True) does")
-    ap.add_argument('--capture', action='store_true', help="compile rtk_nb's whole step (CUDA graphs on a GPU), as fit(capture=True) does")
+    ap.add_argument('--compile', choices=COMPILE_MODES, default='off',
+                    help="rtk_nb's compile mode, as TrainConfig.compile: forward = the Distiller's forward, step = the whole step (CUDA graphs on a GPU)")
     ap.add_argument('--no-eval-estimate', action='store_true', help='skip timing evaluate() for the 200-epoch estimate')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', type=Path, help='also write the Markdown report to this file')
     a = ap.parse_args(argv)
+    a.pairs, a.methods = list(dict.fromkeys(a.pairs)), list(dict.fromkeys(a.methods))     # each once, in the order given
     cuda = a.device == 'cuda'
     a.steps = a.steps if a.steps is not None else (100 if cuda else 5)
     a.warmup = a.warmup if a.warmup is not None else (20 if cuda else 2)
@@ -351,6 +370,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    est_study = load_study(args.study) if args.study else None      # checked before the measurements, not after them
     cmd = 'python ' + shlex.join(sys.argv if argv is None else [sys.argv[0], *argv])
     dev = torch.device(args.device)
     info = rdata.get_info(DATASET)
@@ -363,7 +383,7 @@ def main(argv=None):
             r = results.setdefault((pair, method), {})
             for rep in range(args.repeats):
                 for pl in args.pipelines:      # the two pipelines back to back, so drifting load hits both alike
-                    if pl == 'conventional' and method == 'teacher': continue
+                    if pl == 'conventional' and method == TEACHER: continue
                     t = time.perf_counter()
                     if pl == 'conventional': m = run_conventional(args, dev, pair, method, x, y, info)
                     else: m = run_rtk_nb(args, dev, pair, method, x, y, info,
@@ -375,11 +395,11 @@ def main(argv=None):
                           f"peak {fmt(m['peak_mib'])} MiB  "
                           f"({time.perf_counter() - t:.1f} s)", flush=True)
     md = report(args, dev, results, cmd, load_start)
-    if args.study: md += '\n' + study_estimate(yaml.safe_load(args.study.read_text()), results, dev)
+    if est_study: md += '\n' + study_estimate(est_study, results, dev)
     print('\n' + md)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(md)
+        write_text(args.out, md)
         print(f"written to {args.out}")
     return results
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_cli.ipynb #c0a1b2c6
 from __future__ import annotations
-import argparse, json, sys
+import argparse, sys
 from pathlib import Path
 
 # %% auto #0
@@ -54,22 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
 # %% ../nbs/06_cli.ipynb #297eb08c
 def _run(args) -> None:
     "Hand the parsed command to the library (imported here, not at start-up: `rtk-nb --help` stays instant)."
-    from rtk_nb.pipeline import (plugins_of, load_params, plan_text, before_repro, apply_profile, list_text, run_notebook,
-                                 notebook_value, train_config, plugin_files_not_loaded)
-    from rtk_nb import data as rdata
+    from rtk_nb.study import plugins_of, load_study
+    from rtk_nb.pipeline import (plan_text, before_repro, apply_profile, list_text, run_notebook,
+                                 notebook_value, train_config, plugin_files_not_loaded, data_stage)
     if args.cmd in ('prepare', 'list') or (args.cmd == 'train' and args.config): plugins_of(args.params)
     if args.cmd == 'check-params':
-        p = load_params(args.params)
+        p = load_study(args.params)
         print(f"{args.params}: ok\n{plan_text(p, args.root)}", flush=True)
         if args.before_repro and (problems := before_repro(p, args.root, args.allow_cpu)):
             for m in problems: print(f"\nstopped before any training: {m}", file=sys.stderr)
             raise SystemExit(3)
     elif args.cmd == 'prepare':
-        out = rdata.prepare(args.dataset, root=args.root, download=args.download == 'true')
-        info = rdata.get_info(args.dataset)
-        sizes = {s: int(rdata.load_split(args.dataset, s, root=args.root)[1].numel()) for s in info.splits}
-        (Path(out) / 'prepared.json').write_text(json.dumps({'dataset': args.dataset, 'splits': sizes}, indent=2) + '\n')
-        print(f"{args.dataset}: ready in {out} {sizes}")
+        sizes = data_stage(args.dataset, root=args.root, download=args.download == 'true')
+        print(f"{args.dataset}: ready in {Path(args.root) / args.dataset} {sizes}")
     elif args.cmd == 'apply-profile':
         apply_profile(args.profile, args.params); print(f"applied {args.profile} to {args.params}")
     elif args.cmd == 'list':
@@ -88,7 +85,11 @@ def _run(args) -> None:
         print(f"{r['out_dir']}: test_acc {r['test_acc']:.2f}% after {r['epochs']} epochs")
 
 def main(argv=None) -> int:
-    "The `rtk-nb` command; returns the exit status (2: a user error, reported in one line)."
+    """The `rtk-nb` command; returns the exit status (2: a user error, reported in one line).
+
+    Args:
+        argv (list[str] | None): the arguments (default: the command line's).
+    """
     args = build_parser().parse_args(argv)
     from rtk_nb.checks import ConfigError
     from rtk_nb.data import DataError

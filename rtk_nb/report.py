@@ -10,21 +10,21 @@ import numpy as np
 import pandas as pd
 import torch
 import matplotlib.pyplot as plt
-from .models import create_model
-from .losses import METHODS, attention_map, rtk_target, match_spatial, method_needs_teacher, check_stages
-from .models import FeatureHooks
+from .models import create_model, FeatureHooks
+from .losses import TEACHER, METHODS, attention_map, rtk_target, match_spatial, method_needs_teacher, check_stages
 from .checkpoint import load_checkpoint
-from .files import write_json
+from .files import atomic_write, write_json, write_text
 from .tracking import tracking_uri
+from .study import Study, Run, Pair
 from . import data as rdata
 
 # %% auto #0
 __all__ = ['KEY', 'RULE', 'PUBLISHED_RULE', 'COLUMNS', 'SOURCES', 'PUB_METHODS', 'PUBLISHED', 'OURS_LAST', 'OURS_BEST',
-           'PUB_COLUMNS', 'param_float', 'metric_histories', 'collect_runs', 'cell', 'pair_runs', 'results_table',
-           'plot_history', 'plot_curves', 'attention_figure', 'published_row', 'published_pairs', 'recipe_caveat',
-           'published_table', 'published_figure', 'ablation_table', 'top_channel_weight', 'ablation_weights',
-           'ablation_figure', 'choose_keep_tau', 'recipes_used', 'published_section', 'ablation_runs',
-           'ablation_section', 'study_metrics', 'build_report']
+           'PUB_COLUMNS', 'param_float', 'metric_histories', 'collect_runs', 'matches_run', 'study_runs', 'cell',
+           'pair_runs', 'results_table', 'plot_curves', 'attention_figure', 'published_row', 'published_pairs',
+           'recipe_caveat', 'published_table', 'published_figure', 'ablation_table', 'top_channel_weight',
+           'ablation_weights', 'ablation_figure', 'choose_keep_tau', 'recipes_used', 'published_section',
+           'ablation_runs', 'ablation_section', 'study_metrics', 'build_report']
 
 # %% ../nbs/05_report.ipynb #a1b61924
 KEY = ['dataset', 'method', 'teacher', 'student', 'seed']
@@ -33,12 +33,26 @@ PUBLISHED_RULE = "best-epoch test accuracy (the published papers' rule)"
 COLUMNS = KEY + ['test_acc', 'best_acc', 'recipe', 'keep', 'tau', 'out_dir', 'run_id', 'start_time']
 
 def param_float(params: dict, k: str) -> float:
-    "MLflow param `k` as a float (`'inf'` included); NaN where it is absent or not a number."
+    """MLflow param `k` as a float (`'inf'` included); NaN where it is absent or not a number.
+
+    Args:
+        params: an MLflow run's params (name → string).
+        k: the param's name, e.g. `'loss.keep'`.
+    """
     try: return float(params[k])
     except (KeyError, TypeError, ValueError): return float('nan')
 
-def metric_histories(run_ids, key='test_acc', uri=None) -> dict[str, list[float]]:
-    "Per-epoch history of `key` for each run id."
+def metric_histories(run_ids, key: str = 'test_acc', uri: str | None = None) -> dict[str, list[float]]:
+    """Per-epoch history of `key` for each run id.
+
+    Args:
+        run_ids (Iterable[str]): the MLflow run ids.
+        key: the metric's name.
+        uri: the MLflow store (default: `rtk_nb.tracking.tracking_uri()`).
+
+    Returns:
+        Run id → the metric's values in step (epoch) order.
+    """
     import mlflow
     client = mlflow.MlflowClient(uri or tracking_uri())
     return {r: [m.value for m in sorted(client.get_metric_history(r, key), key=lambda m: m.step)] for r in run_ids}
@@ -50,14 +64,34 @@ def _row(r) -> dict:
             'keep': param_float(prm, 'loss.keep'), 'tau': param_float(prm, 'loss.tau'),
             'out_dir': tags.get('out_dir', ''), 'run_id': r.info.run_id, 'start_time': r.info.start_time}
 
-def collect_runs(experiments, uri: str | None = None, key=KEY) -> pd.DataFrame:
-    """One row per `key` over the MLflow experiments named `experiments` (the datasets' names): the latest FINISHED run,
-    with its last-epoch `test_acc`, best-epoch `best_acc`, `recipe`, RTK's `keep`/`tau` (NaN elsewhere) and `out_dir`."""
+# %% ../nbs/05_report.ipynb #66bf1baa
+def collect_runs(experiments, uri: str | None = None, key=KEY, of=None, root='.') -> pd.DataFrame:
+    """One row per `key` over the MLflow experiments named `experiments`: the latest FINISHED run, with its last-epoch
+    `test_acc`, best-epoch `best_acc`, `recipe`, RTK's `keep`/`tau` (NaN elsewhere) and `out_dir`.
+
+    Args:
+        experiments (Iterable[str]): the MLflow experiments' names (a dataset's, or `<dataset>-ablation`); those not
+            in the store are skipped.
+        uri: the MLflow store (default: `rtk_nb.tracking.tracking_uri()`).
+        key (list[str]): the columns that name one coordinate (`KEY`; the ablation adds `keep` and `tau`).
+        of (list[Run] | None): read only the MLflow runs of these study runs (`matches_run`: the run's folder and its
+            loss settings), so a newer run made with other settings is passed over; None: every FINISHED run, the
+            latest per `key` whatever its settings.
+        root (str | Path): the study's `root` (for `matches_run`).
+
+    Returns:
+        The runs, columns `COLUMNS`.
+    """
     import mlflow
     client = mlflow.MlflowClient(uri or tracking_uri())
     exps = [e.experiment_id for d in experiments if (e := client.get_experiment_by_name(d)) is not None]
     runs = client.search_runs(exps, filter_string="attributes.status = 'FINISHED'", max_results=50000,
                               order_by=['attributes.start_time DESC']) if exps else []
+    if of is not None:                  # the study's runs only, found by their folder, then checked against its settings
+        by_dir = {r.out_dir.resolve(): r for r in of}
+        folder = lambda tags: (Path(root) / tags['out_dir']).resolve() if tags.get('out_dir') else None
+        runs = [r for r in runs if (s := by_dir.get(folder(r.data.tags))) is not None
+                and matches_run(s, r.data.tags, r.data.params, root)]
     df = pd.DataFrame([_row(r) for r in runs], columns=[c for c in COLUMNS if c != 'best_acc'])
     df['seed'] = df['seed'].astype(int)
     df = df.drop_duplicates(list(key), keep='first').reset_index(drop=True)
@@ -65,62 +99,126 @@ def collect_runs(experiments, uri: str | None = None, key=KEY) -> pd.DataFrame:
     df.insert(COLUMNS.index('best_acc'), 'best_acc', [max(hist[r], default=float('nan')) for r in df.run_id])
     return df.astype({'test_acc': float, 'best_acc': float})
 
+# %% ../nbs/05_report.ipynb #1a35fbf1
+def _same_value(logged: str | None, v) -> bool:
+    "Whether the MLflow param `logged` (tracking logs `str(v)`) holds the setting `v`; numbers compare as numbers ('1' is 1.0)."
+    if logged is None: return False
+    if logged == str(v): return True
+    if not isinstance(v, (int, float)) or isinstance(v, bool): return False
+    try: return float(logged) == float(v)
+    except ValueError: return False
+
+def matches_run(run: Run, tags: dict, params: dict, root='.') -> bool:
+    """Whether an MLflow run (its `tags` and `params`) is a run of the study's `run`: the same folder, the same loss settings.
+
+    Args:
+        run: a run of the study (`Study.runs()`).
+        tags: the MLflow run's tags; its `out_dir` (written resolved, `rtk_nb.tracking.run_tags`) must resolve to
+            `run.out_dir`.
+        params: the MLflow run's params; every setting `k` of `run.config.loss` must be its `loss.<k>`
+            (`rtk_nb.tracking.run_params`).
+        root (str | Path): the study's `root`: what a relative `out_dir` tag is relative to.
+    """
+    if not tags.get('out_dir') or (Path(root) / tags['out_dir']).resolve() != run.out_dir.resolve(): return False
+    return all(_same_value(params.get(f"loss.{k}"), v) for k, v in run.config.loss.items())
+
+def study_runs(study: Study, kinds=('teacher', 'student'), uri: str | None = None, key=KEY) -> pd.DataFrame:
+    """The MLflow runs of the study's runs of `kinds`: for each, the latest FINISHED run that `matches_run` it (its folder,
+    its loss settings), not a newer one made with other settings; one row per `key` (`collect_runs`).
+
+    Args:
+        study: the study.
+        kinds (tuple[str, ...]): the kinds of runs read (`Run.kind`): 'teacher', 'student', 'ablation'.
+        uri: the MLflow store (default: `rtk_nb.tracking.tracking_uri()`).
+        key (list[str]): the columns that name one coordinate (`KEY`; the ablation adds `keep` and `tau`).
+
+    Returns:
+        The runs, columns `COLUMNS`, from the experiments of the study's runs (a dataset's, `<dataset>-ablation`).
+    """
+    runs = [r for k in kinds for r in study.runs(k)]
+    experiments = list(dict.fromkeys(r.config.experiment or r.config.dataset for r in runs))
+    return collect_runs(experiments, uri, key, of=runs, root=study.root)
+
 # %% ../nbs/05_report.ipynb #766afa5c
 def cell(acc: pd.Series, label: str = '') -> str:
-    "`mean ± std (n=k: s0 s1 …)` of accuracies `acc` indexed by seed; `label` goes before the seeds (e.g. 'paired')."
+    """`mean ± std (n=k: s0 s1 …)` of the accuracies `acc`; '—' when there are none.
+
+    Args:
+        acc: accuracies indexed by seed (NaN ones are left out).
+        label: written before the seeds (e.g. 'paired', which also signs the mean).
+    """
     acc = acc.dropna().sort_index()
     if acc.empty: return '—'
     stat = f"{acc.mean():+.2f}" if label == 'paired' else f"{acc.mean():.2f}"
     if len(acc) > 1: stat += f" ± {acc.std(ddof=1):.2f}"
     return f"{stat} (n={len(acc)}{' ' + label if label else ''}: {' '.join(f's{s}' for s in acc.index)})"
 
-def pair_runs(runs: pd.DataFrame, p: dict, dataset: str, pair: dict) -> pd.DataFrame:
-    "The runs that a (dataset, pair) cell averages: its teacher's `teacher_seed` run and its students over `p['seeds']`."
+def pair_runs(runs: pd.DataFrame, study: Study, dataset: str, pair: Pair) -> pd.DataFrame:
+    """The runs that a (dataset, pair) cell averages: its teacher's `teacher_seed` run and its students over the study's seeds.
+
+    Args:
+        runs: the runs (`study_runs`, columns `COLUMNS`).
+        study: the study: its `seeds` and `teacher_seed`.
+        dataset: the dataset.
+        pair: the teacher → student pair. A method without a teacher (vanilla) is the student alone: its runs belong
+            to every pair of that student.
+    """
     ds = runs[runs.dataset == dataset]
-    teacher = (ds.method == 'teacher') & (ds.teacher == pair['teacher']) & (ds.seed == p.get('teacher_seed', 0))
-    # a method without a teacher (vanilla) is the student alone: it belongs to every pair of that student
-    uses_teacher = ds.method.map(lambda m: m != 'teacher' and m in METHODS and method_needs_teacher(m))
-    students = ((ds.method != 'teacher') & (ds.student == pair['student']) & ds.seed.isin(p['seeds'])
-                & ((ds.teacher == pair['teacher']) | ~uses_teacher))
+    teacher = (ds.method == TEACHER) & (ds.teacher == pair.teacher) & (ds.seed == study.teacher_seed)
+    uses_teacher = ds.method.map(lambda m: m != TEACHER and m in METHODS and method_needs_teacher(m))
+    students = ((ds.method != TEACHER) & (ds.student == pair.student) & ds.seed.isin(study.seeds)
+                & ((ds.teacher == pair.teacher) | ~uses_teacher))
     return ds[teacher | students]
 
-def results_table(runs: pd.DataFrame, p: dict) -> pd.DataFrame:
-    "The paper-style table: a row per dataset × pair; the teacher (its `teacher_seed` run), each method over the seeds, RTK − AT paired by seed."
+# %% ../nbs/05_report.ipynb #8ef85dc5
+def results_table(runs: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """The paper-style table: a row per dataset × pair; the teacher (its `teacher_seed` run), each method over the seeds,
+    RTK − AT paired by seed.
+
+    Args:
+        runs: the runs (`study_runs`).
+        study: the study: its datasets, pairs, methods, seeds and `teacher_seed`.
+
+    Returns:
+        A row per dataset × pair: `dataset`, `teacher → student`, `teacher`, a `cell` per method of the study, and
+        `RTK − AT` when the study has both.
+    """
     rows, by_seed = [], lambda df: df.set_index('seed').test_acc
-    for ds in p['datasets']:
-        for pr in p['pairs']:
-            s = pair_runs(runs, p, ds, pr)
-            row = {'dataset': ds, 'teacher → student': f"{pr['teacher']} → {pr['student']}", 'teacher': cell(by_seed(s[s.method == 'teacher']))}
-            for m in p['methods']: row[m] = cell(by_seed(s[s.method == m]))
-            if {'at', 'rtk'} <= set(p['methods']):
+    for ds in study.datasets:
+        for pr in study.pairs:
+            s = pair_runs(runs, study, ds, pr)
+            row = {'dataset': ds, 'teacher → student': f"{pr.teacher} → {pr.student}", 'teacher': cell(by_seed(s[s.method == TEACHER]))}
+            for m in study.methods: row[m] = cell(by_seed(s[s.method == m]))
+            if {'at', 'rtk'} <= set(study.methods):
                 row['RTK − AT'] = cell(by_seed(s[s.method == 'rtk']) - by_seed(s[s.method == 'at']), 'paired')
             rows.append(row)
     return pd.DataFrame(rows)
 
 # %% ../nbs/05_report.ipynb #8f9a34e7
-def plot_history(history: list[dict], ax=None, title=None):
-    "Train/test accuracy per epoch of one run (a `fit` result's `history`)."
-    ax = ax or plt.subplots(figsize=(5, 3.2))[1]
-    ep = [h['epoch'] for h in history]
-    ax.plot(ep, [h['train_acc'] for h in history], label='train'); ax.plot(ep, [h['test_acc'] for h in history], label='test')
-    ax.set_xlabel('epoch'); ax.set_ylabel('accuracy (%)'); ax.grid(alpha=.3); ax.legend(); ax.set_title(title or '')
-    return ax
+def plot_curves(runs: pd.DataFrame, study: Study, dataset: str, pair: Pair, uri: str | None = None):
+    """Test accuracy per epoch, mean over the study's seeds (band: min–max), one line per method, the `teacher_seed`
+    teacher dashed; returns the figure.
 
-def plot_curves(runs: pd.DataFrame, p: dict, dataset: str, pair: dict, uri=None):
-    "Test accuracy per epoch, mean over the seeds of `p` (band: min–max), one line per method, the `teacher_seed` teacher dashed."
+    Args:
+        runs: the runs (`study_runs`); the figure draws those that `pair_runs` selects, the ones the table averages.
+        study: the study: its methods, seeds and `teacher_seed`.
+        dataset: the dataset.
+        pair: the teacher → student pair.
+        uri: the MLflow store the curves are read from (default: `rtk_nb.tracking.tracking_uri()`).
+    """
     fig, ax = plt.subplots(figsize=(6, 4))
-    sel = pair_runs(runs, p, dataset, pair)          # the runs the table averages, no others
-    for m in ['teacher', *p['methods']]:
+    sel = pair_runs(runs, study, dataset, pair)          # the runs the table averages, no others
+    for m in [TEACHER, *study.methods]:
         r = sel[sel.method == m]
         if r.empty: continue
         h = metric_histories(r.run_id, uri=uri)
         n = min(len(v) for v in h.values())
         if n == 0: continue
         a = np.array([v[:n] for v in h.values()]); x = np.arange(1, n + 1)
-        line, = ax.plot(x, a.mean(0), ls='--' if m == 'teacher' else '-', label=f"{m} ({len(a)} run{'s' if len(a) > 1 else ''})")
+        line, = ax.plot(x, a.mean(0), ls='--' if m == TEACHER else '-', label=f"{m} ({len(a)} run{'s' if len(a) > 1 else ''})")
         if len(a) > 1: ax.fill_between(x, a.min(0), a.max(0), alpha=.15, color=line.get_color())
     ax.set_xlabel('epoch'); ax.set_ylabel('test accuracy (%)'); ax.grid(alpha=.3); ax.legend(fontsize=8)
-    ax.set_title(f"{dataset}: {pair['teacher']} → {pair['student']}")
+    ax.set_title(f"{dataset}: {pair.teacher} → {pair.student}")
     fig.tight_layout()
     return fig
 
@@ -132,7 +230,20 @@ def _load(path, num_classes):
 
 def attention_figure(teacher_ckpt, student_ckpt, dataset: str, n_images: int = 4, stage: int = 1,
                      keep: float = 0.5, tau: float = 0.1, p: float = 2, root='data'):
-    "Image | teacher a(T) = AT target | student a(S) | RTK target, for `n_images` test images."
+    """Image | teacher a(T) = AT target | student a(S) | RTK target, for `n_images` test images; returns the figure.
+
+    Args:
+        teacher_ckpt (str | Path): the teacher's checkpoint (a run's `model.ckpt`).
+        student_ckpt (str | Path): the student's checkpoint; the `loss.keep` and `loss.tau` of its config, when it has
+            them, replace `keep` and `tau`.
+        dataset: the dataset whose first test images are shown.
+        n_images: how many images (one row each).
+        stage: the 0-based index, in the models' `feature_layers`, of the stage whose attention is shown.
+        keep: RTK's keep, for a student checkpoint without its own.
+        tau: RTK's tau, for a student checkpoint without its own.
+        p: the power of the attention maps (`attention_map`).
+        root (str | Path): the data folder.
+    """
     info = rdata.get_info(dataset)
     t, _ = _load(teacher_ckpt, info.num_classes); s, sck = _load(student_ckpt, info.num_classes)
     loss = sck['config'].get('loss', {})                 # the student's own RTK settings, when it has them
@@ -163,7 +274,7 @@ SOURCES = {
     'AT': dict(recipe='at', cite="Zagoruyko & Komodakis, ICLR 2017 (arXiv 1612.03928), Table 1 (CIFAR-10, error → accuracy)"),
     'CRD': dict(recipe='crd', cite="Tian, Krishnan & Isola, ICLR 2020 (CRD), RepDistiller README (CIFAR-100)"),
 }
-PUB_METHODS = ('teacher', 'vanilla', 'kd', 'at')
+PUB_METHODS = (TEACHER, 'vanilla', 'kd', 'at')
 _nan = float('nan')
 PUBLISHED = pd.DataFrame([
     # dataset,  teacher_arch, student_arch, source, accuracy % of: teacher, vanilla (student alone), kd, at
@@ -182,35 +293,59 @@ OURS_LAST, OURS_BEST = f"ours: {RULE}", f"ours: {PUBLISHED_RULE}"
 PUB_COLUMNS = ['dataset', 'teacher → student', 'method', OURS_LAST, OURS_BEST, 'published', 'best − published',
                'source', 'our recipe', 'caveat']
 
-def published_row(dataset: str, pair: dict):
-    "The `PUBLISHED` row of (dataset, pair), or None."
-    hit = PUBLISHED[(PUBLISHED.dataset == dataset) & (PUBLISHED.teacher_arch == pair['teacher']) & (PUBLISHED.student_arch == pair['student'])]
+def published_row(dataset: str, pair: Pair):
+    """The `PUBLISHED` row of (dataset, pair), or None.
+
+    Args:
+        dataset: the dataset.
+        pair: the pair; its `teacher` and `student` architectures are looked up.
+    """
+    hit = PUBLISHED[(PUBLISHED.dataset == dataset) & (PUBLISHED.teacher_arch == pair.teacher) & (PUBLISHED.student_arch == pair.student)]
     return hit.iloc[0] if len(hit) else None
 
-def published_pairs(p: dict, dataset: str) -> list[dict]:
-    "The pairs of `p` that have published figures on `dataset`; all of them when `dataset` has none at all."
-    has = [pr for pr in p['pairs'] if published_row(dataset, pr) is not None]
-    return has if has or dataset in set(PUBLISHED.dataset) else list(p['pairs'])
+def published_pairs(study: Study, dataset: str) -> list[Pair]:
+    """The pairs of the study that have published figures on `dataset`; all of them when `dataset` has none at all.
+
+    Args:
+        study: the study: its pairs.
+        dataset: the dataset.
+    """
+    has = [pr for pr in study.pairs if published_row(dataset, pr) is not None]
+    return has if has or dataset in set(PUBLISHED.dataset) else list(study.pairs)
 
 def recipe_caveat(ours: list[str], source: str) -> str:
-    "The caveat when our runs' recipes are not the published source's ('' when they are, or nothing is compared)."
+    """The caveat when our runs' recipes are not the published source's ('' when they are, or nothing is compared).
+
+    Args:
+        ours: the recipes our runs used.
+        source: the published source (a key of `SOURCES`), '' for none.
+    """
     want = SOURCES[source]['recipe'] if source else None
     if not want or not ours or ours == [want]: return ''
     return f"recipe differs: ours {', '.join(ours)}, {source}'s {want} — not a like-for-like comparison"
 
-def published_table(runs: pd.DataFrame, p: dict) -> pd.DataFrame:
-    "Our runs (last- and best-epoch) beside the published figures, per dataset × pair × method of `PUB_METHODS`."
+# %% ../nbs/05_report.ipynb #96006b2c
+def published_table(runs: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Our runs (last- and best-epoch) beside the published figures, per dataset × pair × method of `PUB_METHODS`.
+
+    Args:
+        runs: the runs (`study_runs`).
+        study: the study: its datasets and pairs (`published_pairs`), its seeds and `teacher_seed` (`pair_runs`).
+
+    Returns:
+        The table, columns `PUB_COLUMNS`.
+    """
     rows = []
-    for ds in p['datasets']:
-        for pr in published_pairs(p, ds):
-            pub, s = published_row(ds, pr), pair_runs(runs, p, ds, pr)
+    for ds in study.datasets:
+        for pr in published_pairs(study, ds):
+            pub, s = published_row(ds, pr), pair_runs(runs, study, ds, pr)
             src = '' if pub is None else pub['source']
             for m in PUB_METHODS:
                 r = s[s.method == m].set_index('seed')
                 val = _nan if pub is None else float(pub[m])
                 ours = sorted(set(r.recipe) - {''})
                 best = r.best_acc.dropna()
-                rows.append({'dataset': ds, 'teacher → student': f"{pr['teacher']} → {pr['student']}", 'method': m,
+                rows.append({'dataset': ds, 'teacher → student': f"{pr.teacher} → {pr.student}", 'method': m,
                              OURS_LAST: cell(r.test_acc), OURS_BEST: cell(r.best_acc),
                              'published': '' if np.isnan(val) else f"{val:.2f}",
                              'best − published': '' if np.isnan(val) or best.empty else f"{best.mean() - val:+.2f}",
@@ -219,10 +354,18 @@ def published_table(runs: pd.DataFrame, p: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PUB_COLUMNS)
 
 # %% ../nbs/05_report.ipynb #39019ee5
-def published_figure(runs: pd.DataFrame, p: dict, dataset: str, pair: dict):
-    "Per method: our best-epoch test accuracy, mean ± std over the runs `pair_runs` selects, and the published value (★)."
-    s, pub = pair_runs(runs, p, dataset, pair), published_row(dataset, pair)
-    methods = list(dict.fromkeys(['teacher', *PUB_METHODS[1:], *p['methods']]))
+def published_figure(runs: pd.DataFrame, study: Study, dataset: str, pair: Pair):
+    """Per method: our best-epoch test accuracy, mean ± std over the runs `pair_runs` selects, and the published value (★);
+    returns the figure.
+
+    Args:
+        runs: the runs (`study_runs`).
+        study: the study: its methods (beside `PUB_METHODS`), seeds and `teacher_seed`.
+        dataset: the dataset.
+        pair: the teacher → student pair.
+    """
+    s, pub = pair_runs(runs, study, dataset, pair), published_row(dataset, pair)
+    methods = list(dict.fromkeys([TEACHER, *PUB_METHODS[1:], *study.methods]))
     fig, ax = plt.subplots(figsize=(6, 3.8))
     seen = set()
     def once(label): return None if label in seen or seen.add(label) else label     # one legend entry each
@@ -234,19 +377,34 @@ def published_figure(runs: pd.DataFrame, p: dict, dataset: str, pair: dict):
         if not np.isnan(val): ax.scatter(i, val, marker='*', s=160, color='C3', zorder=3, label=once(f"published ({pub['source']})"))
     ax.set_xticks(range(len(methods)), methods); ax.set_ylabel(f"{PUBLISHED_RULE.split(' (')[0]} (%)"); ax.grid(alpha=.3)
     if ax.get_legend_handles_labels()[1]: ax.legend(fontsize=8)
-    ax.set_title(f"{dataset}: {pair['teacher']} → {pair['student']}\nours: {PUBLISHED_RULE}"
+    ax.set_title(f"{dataset}: {pair.teacher} → {pair.student}\nours: {PUBLISHED_RULE}"
                  + ('' if pub is not None else ' (no published figures)'), fontsize=9)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/05_report.ipynb #3006ba5d
 def ablation_table(runs: pd.DataFrame, value: str = 'test_acc') -> pd.DataFrame:
-    "Mean of `value` over the runs (seeds) of each (keep, tau): index keep, columns tau, both sorted (τ = ∞ last)."
+    """Mean of `value` over the runs (seeds) of each (keep, tau): index keep, columns tau, both sorted (τ = ∞ last).
+
+    Args:
+        runs: runs with columns `keep`, `tau` and `value` (rows without keep or tau are left out).
+        value: the column averaged, e.g. `test_acc` or `top_weight`.
+    """
     r = runs.dropna(subset=['keep', 'tau'])
     return r.groupby(['keep', 'tau'])[value].mean().unstack('tau').sort_index().sort_index(axis=1)
 
 def top_channel_weight(student, teacher, x, keep: float, tau: float, p: float = 2, stages=None) -> float:
-    "Mean over the images `x` and the 1-based `stages` (default: all) of the largest RTK weight w_j, from `rtk_target`; models put in eval mode."
+    """Mean over the images `x` and the distilled stages of the largest RTK weight w_j, from `rtk_target`.
+
+    Args:
+        student (nn.Module): the student model (a registered model, with `feature_layers`); put in eval mode.
+        teacher (nn.Module): the teacher model; put in eval mode.
+        x (torch.Tensor): a normalised batch of images.
+        keep: RTK's keep.
+        tau: RTK's tau (`inf`: equal weights).
+        p: the power of the attention maps.
+        stages (list[int] | None): the 1-based stages to average over; None: all of them.
+    """
     n = len(student.feature_layers)
     st = check_stages(list(stages) if stages is not None else list(range(1, n + 1)), n)
     sl, tl = [student.feature_layers[i - 1] for i in st], [teacher.feature_layers[i - 1] for i in st]
@@ -256,8 +414,21 @@ def top_channel_weight(student, teacher, x, keep: float, tau: float, p: float = 
                 for fs, ft in zip(hs.features, ht.features)]
     return float(np.mean(tops))
 
+# %% ../nbs/05_report.ipynb #b1549c66
 def ablation_weights(runs: pd.DataFrame, teacher_ckpt, dataset: str, n_images: int = 16, root='data') -> pd.Series:
-    "`top_channel_weight` of each run (its `<out_dir>/model.ckpt`, keep, tau, p and stages) on the first `n_images` test images; NaN without checkpoint."
+    """`top_channel_weight` of each run on the first `n_images` test images; NaN without checkpoint.
+
+    Args:
+        runs: the ablation's runs (`study_runs`): each run's `<out_dir>/model.ckpt` is read, with its `keep` and `tau`,
+            and the `p` and `stages` of the checkpoint's config.
+        teacher_ckpt (str | Path): the teacher's checkpoint; all NaN when it does not exist.
+        dataset: the dataset whose test images are used.
+        n_images: how many test images.
+        root (str | Path): the data folder.
+
+    Returns:
+        The weights, indexed as `runs`.
+    """
     out = pd.Series(_nan, index=runs.index, dtype=float)
     if not Path(teacher_ckpt).exists(): return out
     info = rdata.get_info(dataset)
@@ -289,7 +460,13 @@ def _heatmap(ax, tab: pd.DataFrame, title: str, fmt: str, cmap: str):
     ax.figure.colorbar(im, ax=ax, fraction=.046)
 
 def ablation_figure(runs: pd.DataFrame, title: str = ''):
-    "Side by side: mean last-epoch test accuracy and mean top-channel weight (column `top_weight`) over keep × τ."
+    """Side by side: mean last-epoch test accuracy and mean top-channel weight (column `top_weight`) over keep × τ;
+    returns the figure.
+
+    Args:
+        runs: the ablation's runs, with `keep`, `tau`, `test_acc` and, where computed, `top_weight` (else all '—').
+        title: the figure's title.
+    """
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     _heatmap(axes[0], ablation_table(runs), f"test accuracy (%): mean {RULE}", '.2f', 'viridis')
     w = runs if 'top_weight' in runs else runs.assign(top_weight=_nan)
@@ -299,7 +476,14 @@ def ablation_figure(runs: pd.DataFrame, title: str = ''):
 
 # %% ../nbs/05_report.ipynb #a0806293
 def choose_keep_tau(runs: pd.DataFrame) -> dict:
-    "The ablation's pick for keep and tau (rule above) with its mean, standard error and the runs it rests on."
+    """The ablation's pick for keep and tau (rule above) with its mean, standard error and the runs it rests on.
+
+    Args:
+        runs: the ablation's runs, with `keep`, `tau` and `test_acc`.
+
+    Returns:
+        `keep`, `tau`, `mean`, `sem`, `n` of the pick, and `best` (the best mean's `keep`, `tau`, `mean`); `{}` without runs.
+    """
     g = runs.dropna(subset=['keep', 'tau', 'test_acc']).groupby(['keep', 'tau']).test_acc
     if not len(g): return {}
     mean, sem, n = g.mean(), g.sem().fillna(0.), g.size()
@@ -315,40 +499,56 @@ def _records(df: pd.DataFrame) -> list[dict]:
     "JSON-ready rows: NaN → None, ∞ → 'inf'."
     return df.replace({np.inf: 'inf'}).astype(object).where(df.notna(), None).to_dict(orient='records')
 
+def _save(fig, path: Path) -> str:
+    "Write `fig` as a PNG to `path`, atomically (`rtk_nb.files.atomic_write`), and close it; the file's name."
+    atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=110)); plt.close(fig)
+    return path.name
+
 def recipes_used(runs: pd.DataFrame, dataset: str) -> str:
-    "The recipes of `dataset`'s runs, with how many runs each, e.g. '`at` (12 runs)'."
+    """The recipes of `dataset`'s runs, with how many runs each, e.g. '`at` (12 runs)'.
+
+    Args:
+        runs: the runs (`study_runs`).
+        dataset: the dataset.
+    """
     n = runs.loc[runs.dataset == dataset, 'recipe'].replace('', '?').value_counts().sort_index()
     return ', '.join(f"`{r}` ({c} run{'s' if c > 1 else ''})" for r, c in n.items()) or 'no runs yet'
 
-def published_section(runs: pd.DataFrame, p: dict, out: Path) -> tuple[str, pd.DataFrame, list[str]]:
-    "The markdown of the published-numbers section, its table, and the figures it wrote."
-    tab, figs = published_table(runs, p), []
+def published_section(runs: pd.DataFrame, study: Study, out: Path) -> tuple[str, pd.DataFrame, list[str]]:
+    """The markdown of the published-numbers section, its table, and the figures it wrote.
+
+    Args:
+        runs: the runs (`study_runs`).
+        study: the study: its datasets and pairs.
+        out: the report's folder, where the figures `published_<dataset>_<pair>.png` are written.
+    """
+    tab, figs = published_table(runs, study), []
     md = ["## Against the published numbers\n",
           f"Two selection rules, each labelled. Every claim of this report uses the **{RULE}**. The published numbers "
           f"follow the **{PUBLISHED_RULE}** (selected on the test set, which biases them upwards), so our runs are shown "
           f"under both and *best − published* compares best epoch with best epoch. A caveat marks the rows whose runs "
           f"followed another recipe than the source's.\n",
           *[f"- {k}: {v['cite']}; recipe `{v['recipe']}`." for k, v in SOURCES.items()], '']
-    for ds in p['datasets']:
+    for ds in study.datasets:
         t = tab[tab.dataset == ds].drop(columns='dataset')
         md += [f"### {ds}\n", f"Recipe of this dataset's runs: {recipes_used(runs, ds)}."
                + ('' if (t.published != '').any() else ' No published figures for this dataset.') + '\n']
         if len(t): md += [_md(t, index=False), '']
-        for pr in published_pairs(p, ds):
-            f = published_figure(runs, p, ds, pr); fn = f"published_{ds}_{pr['name']}.png"
-            f.savefig(out / fn, dpi=110); plt.close(f); figs.append(fn); md.append(f"![{fn}]({fn})\n")
+        for pr in published_pairs(study, ds):
+            fn = _save(published_figure(runs, study, ds, pr), out / f"published_{ds}_{pr.name}.png")
+            figs.append(fn); md.append(f"![{fn}]({fn})\n")
     return '\n'.join(md), tab, figs
 
 # %% ../nbs/05_report.ipynb #fdc8d917
-def ablation_runs(p: dict, uri=None) -> tuple[pd.DataFrame, dict]:
-    "The RTK runs of `p['ablation']` (experiment `<dataset>-ablation`, its teacher → student, `p['seeds']`, its keep and tau values) and the pair."
-    a = p['ablation']
-    pr = {'name': f"{a['teacher']}-{a['student']}", 'teacher': a['teacher'], 'student': a['student']}
-    runs = collect_runs([f"{a['dataset']}-ablation"], uri, key=KEY + ['keep', 'tau'])
-    keep, tau = [float(k) for k in a['keep']], [float(t) for t in a['tau']]
-    sel = ((runs.dataset == a['dataset']) & (runs.method == 'rtk') & (runs.teacher == pr['teacher']) & (runs.student == pr['student'])
-           & runs.seed.isin(p['seeds']) & runs.keep.isin(keep) & runs.tau.isin(tau))
-    return runs[sel].reset_index(drop=True), pr
+def ablation_runs(study: Study, uri: str | None = None) -> tuple[pd.DataFrame, Pair]:
+    """The study's ablation runs (`study_runs` of kind 'ablation': the grid points of `study.ablation`, over the study's
+    seeds, from the MLflow experiment `<dataset>-ablation`), one row per grid point and seed, and the ablation's pair.
+
+    Args:
+        study: the study: its `ablation` grid and seeds.
+        uri: the MLflow store (default: `rtk_nb.tracking.tracking_uri()`).
+    """
+    return study_runs(study, ('ablation',), uri, key=KEY + ['keep', 'tau']), study.ablation.pair
 
 def _choice_md(c: dict) -> str:
     if not c: return ''
@@ -356,16 +556,22 @@ def _choice_md(c: dict) -> str:
             f"({c['mean']:.2f} ± {c['sem']:.2f} s.e., n={c['n']}; best mean: keep = {c['best']['keep']:g}, "
             f"τ = {_tau_label(c['best']['tau'])}, {c['best']['mean']:.2f}). Set `loss.rtk` from it only on the paper profile's grid.\n")
 
-def ablation_section(p: dict, out: Path, uri=None, root='.') -> tuple[str, pd.DataFrame, list[str]]:
-    "The markdown of the ablation section, its runs (with `top_weight`), and the figure it wrote."
-    from rtk_nb.pipeline import teacher_dir
-    ds, n_img = p['ablation']['dataset'], p.get('report', {}).get('ablation_images', 16)
-    runs, pr = ablation_runs(p, uri)
-    runs['top_weight'] = ablation_weights(runs, teacher_dir(ds, pr['teacher'], root) / 'model.ckpt', ds, n_img, Path(root) / 'data')
-    fn = f"ablation_{ds}_{pr['name']}.png"
-    f = ablation_figure(runs, f"{ds}: {pr['teacher']} → {pr['student']}, RTK over keep × τ"); f.savefig(out / fn, dpi=110); plt.close(f)
+# %% ../nbs/05_report.ipynb #d42cc717
+def ablation_section(study: Study, out: Path, uri: str | None = None) -> tuple[str, pd.DataFrame, list[str]]:
+    """The markdown of the ablation section, its runs (with `top_weight`), and the figure it wrote.
+
+    Args:
+        study: the study: its `ablation` grid, seeds, teacher folder (`Study.teacher_dir`), `root` (data under
+            `<root>/data`) and `report.ablation_images` (the test images of the top-weight grid, 16 by default).
+        out: the report's folder, where `ablation_<dataset>_<teacher>-<student>.png` is written.
+        uri: the MLflow store (default: `rtk_nb.tracking.tracking_uri()`).
+    """
+    ds, n_img = study.ablation.dataset, study.report.get('ablation_images', 16)
+    runs, pr = ablation_runs(study, uri)
+    runs['top_weight'] = ablation_weights(runs, study.teacher_dir(ds, pr.teacher) / 'model.ckpt', ds, n_img, study.root / 'data')
+    fn = _save(ablation_figure(runs, f"{ds}: {pr.teacher} → {pr.student}, RTK over keep × τ"), out / f"ablation_{ds}_{pr.name}.png")
     lab = lambda t, fmt: t.map(lambda v: '—' if np.isnan(v) else format(v, fmt)).rename(columns=_tau_label).rename_axis(index='keep \\ τ')
-    md = [f"## Ablation over keep × τ: {ds}, {pr['teacher']} → {pr['student']}\n",
+    md = [f"## Ablation over keep × τ: {ds}, {pr.teacher} → {pr.student}\n",
           f"RTK runs of the MLflow experiment `{ds}-ablation` ({len(runs)} runs, seeds {sorted(set(runs.seed))}, "
           f"recipe {recipes_used(runs, ds)}). keep = 1, τ = ∞ is AT exactly.\n",
           f"Mean {RULE} (%) over the seeds:\n", _md(lab(ablation_table(runs), '.2f')), '',
@@ -374,59 +580,77 @@ def ablation_section(p: dict, out: Path, uri=None, root='.') -> tuple[str, pd.Da
     return '\n'.join(md), runs, [fn]
 
 # %% ../nbs/05_report.ipynb #554df1d5
-def study_metrics(runs: pd.DataFrame, p: dict, ablation: pd.DataFrame | None = None) -> dict:
+def study_metrics(runs: pd.DataFrame, study: Study, ablation: pd.DataFrame | None = None) -> dict:
     """The study's accuracies as `dvc exp show` and `dvc metrics diff` display them (`results/metrics.json`):
     `<dataset>.<pair>.<teacher|method>`, the mean last-epoch test accuracy over the seeds, and
-    `ablation.keep<k>-tau<t>`, the mean over the seeds of a grid point; rounded to the report's two decimals."""
+    `ablation.keep<k>-tau<t>`, the mean over the seeds of a grid point; rounded to the report's two decimals.
+
+    Args:
+        runs: the runs (`study_runs`).
+        study: the study: its datasets, pairs, methods, seeds and `teacher_seed`.
+        ablation: the ablation's runs (`ablation_runs`); None or empty: no `ablation` entry.
+    """
     out = {}
-    for ds in p['datasets']:
-        for pr in p['pairs']:
-            s = pair_runs(runs, p, ds, pr)
-            accs = {m: s[s.method == m].test_acc.mean() for m in ('teacher', *p['methods'])}
-            out.setdefault(ds, {})[pr['name']] = {m: round(float(a), 2) for m, a in accs.items() if pd.notna(a)}
+    for ds in study.datasets:
+        for pr in study.pairs:
+            s = pair_runs(runs, study, ds, pr)
+            accs = {m: s[s.method == m].test_acc.mean() for m in (TEACHER, *study.methods)}
+            out.setdefault(ds, {})[pr.name] = {m: round(float(a), 2) for m, a in accs.items() if pd.notna(a)}
     if ablation is not None and len(ablation):
         means = ablation.groupby(['keep', 'tau']).test_acc.mean()
-        out['ablation'] = {f"keep{k:g}-tau{t:g}": round(float(a), 2) for (k, t), a in means.items()}
+        out.update(ablation={f"keep{k:g}-tau{t:g}": round(float(a), 2) for (k, t), a in means.items()})
     return out
 
-def build_report(p: dict, out_dir='results/report', uri: str | None = None, root='.', metrics_file=None) -> dict:
-    "Write `results.md`, `results.csv`, `published.csv`, `summary.json` and the PNG figures to `out_dir`, and the study's accuracies to `metrics_file` (if given); return what was written."
-    from rtk_nb.pipeline import teacher_dir, student_dir
+def _pair_figures(runs: pd.DataFrame, study: Study, out: Path, uri: str | None = None) -> list[str]:
+    "Each dataset × pair's curves, and its attention figure where the teacher's and the first seed's RTK checkpoints exist."
+    figs = []
+    for ds in study.datasets:
+        for pr in study.pairs:
+            figs.append(_save(plot_curves(runs, study, ds, pr, uri), out / f"curves_{ds}_{pr.name}.png"))
+            tck = study.teacher_dir(ds, pr.teacher) / 'model.ckpt'
+            sck = study.student_dir(ds, pr.name, 'rtk', study.seeds[0]) / 'model.ckpt'
+            if 'rtk' in study.methods and tck.exists() and sck.exists():
+                f = attention_figure(tck, sck, ds, study.report.get('attention_images', 4), root=study.root / 'data')
+                figs.append(_save(f, out / f"attention_{ds}_{pr.name}.png"))
+    return figs
+
+# %% ../nbs/05_report.ipynb #28bdabee
+def build_report(study: Study, out_dir='results/report', uri: str | None = None, metrics_file=None) -> dict:
+    """Write `results.md`, `results.csv`, `published.csv`, `summary.json` and the PNG figures to `out_dir`, and the
+    study's accuracies to `metrics_file` (if given), each atomically; return what was written.
+
+    Args:
+        study: the study reported: its runs (`study_runs`), and its `root`, under which the checkpoints and data are.
+        out_dir (str | Path): the report's folder (created if missing).
+        uri: the MLflow store (default: `rtk_nb.tracking.tracking_uri()`).
+        metrics_file (str | Path | None): where `study_metrics` is written as JSON (`results/metrics.json`); None: nowhere.
+
+    Returns:
+        `table` (the results table), `runs` (the runs read), `figures` (their paths), `summary` (what `summary.json`
+        holds), `published` (the published table) and `ablation` (the ablation's runs).
+    """
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    runs = collect_runs(p['datasets'], uri)
-    tab = results_table(runs, p)
-    tab.assign(selection_rule=RULE).to_csv(out / 'results.csv', index=False)
+    runs = study_runs(study, uri=uri)
+    tab = results_table(runs, study)
+    write_text(out / 'results.csv', tab.assign(selection_rule=RULE).to_csv(index=False))
     rule = (f"Accuracy of a run = its {RULE} (no model selection on the test set). A method cell is the mean ± sample std "
             f"over the runs of the seeds it lists (n = how many); the teacher is the one run of teacher_seed "
-            f"{p.get('teacher_seed', 0)}; RTK − AT is the mean ± std of the per-seed differences over the seeds both ran.")
-    figs = []
-    for ds in p['datasets']:
-        for pr in p['pairs']:
-            f = plot_curves(runs, p, ds, pr, uri); fn = out / f"curves_{ds}_{pr['name']}.png"
-            f.savefig(fn, dpi=110); plt.close(f); figs.append(fn.name)
-            tck = teacher_dir(ds, pr['teacher'], root) / 'model.ckpt'
-            sck = student_dir(ds, pr['name'], 'rtk', p['seeds'][0], root) / 'model.ckpt'
-            if 'rtk' in p['methods'] and tck.exists() and sck.exists():
-                f = attention_figure(tck, sck, ds, p.get('report', {}).get('attention_images', 4), root=Path(root) / 'data')
-                fn = out / f"attention_{ds}_{pr['name']}.png"; f.savefig(fn, dpi=110); plt.close(f); figs.append(fn.name)
-    recipes = {ds: recipes_used(runs, ds) for ds in p['datasets']}
-    pub_md, pub, pub_figs = published_section(runs, p, out)
-    pub.assign(selection_rules=f"{RULE} | {PUBLISHED_RULE}").to_csv(out / 'published.csv', index=False)
-    ab_md, ab = '', None
-    if 'ablation' in p:
-        ab_md, ab, ab_figs = ablation_section(p, out, uri, root); pub_figs += ab_figs
-    figs += pub_figs
-    short = p.get('train', {}).get('epochs')
+            f"{study.teacher_seed}; RTK − AT is the mean ± std of the per-seed differences over the seeds both ran.")
+    figs = _pair_figures(runs, study, out, uri)
+    recipes = {ds: recipes_used(runs, ds) for ds in study.datasets}
+    pub_md, pub, pub_figs = published_section(runs, study, out)
+    write_text(out / 'published.csv', pub.assign(selection_rules=f"{RULE} | {PUBLISHED_RULE}").to_csv(index=False))
+    ab_md, ab, ab_figs = ablation_section(study, out, uri)
+    figs += pub_figs + ab_figs
+    short = study.train.get('epochs')
     if short and short < 20:            # the quick profile: say so where the numbers are
         rule += (f"\n\n**These runs are {short} epochs long**, a check that the pipeline works end to end: their accuracies "
                  "say nothing about the methods (the paper profile trains each dataset with its recipe's epochs).")
-    (out / 'results.md').write_text(f"# Results\n\n{rule}\n\n" + tab.to_markdown(index=False, disable_numparse=True) + "\n\n"
-                                    + '\n'.join(f"- recipe of {ds}: {r}" for ds, r in recipes.items()) + "\n\n" + pub_md
-                                    + ('\n' + ab_md if ab_md else ''))
+    write_text(out / 'results.md', f"# Results\n\n{rule}\n\n" + _md(tab, index=False) + "\n\n"
+               + '\n'.join(f"- recipe of {ds}: {r}" for ds, r in recipes.items()) + "\n\n" + pub_md + '\n' + ab_md)
     summary = {'n_runs': int(len(runs)), 'rule': rule, 'selection_rule': RULE, 'published_rule': PUBLISHED_RULE,
                'recipes': recipes, 'figures': figs, 'table': tab.to_dict(orient='records'),
-               'published': pub.to_dict(orient='records'),
-               **({'ablation': _records(ab.drop(columns=['start_time']))} if ab is not None else {})}
-    (out / 'summary.json').write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + '\n')
-    if metrics_file: write_json(study_metrics(runs, p, ab), metrics_file)
+               'published': pub.to_dict(orient='records'), 'ablation': _records(ab.drop(columns=['start_time']))}
+    write_text(out / 'summary.json', json.dumps(summary, indent=2, ensure_ascii=False, default=str) + '\n')
+    if metrics_file: write_json(study_metrics(runs, study, ab), metrics_file)
     return {'table': tab, 'runs': runs, 'figures': [out / f for f in figs], 'summary': summary, 'published': pub, 'ablation': ab}

@@ -2,42 +2,49 @@
 run's test accuracy per epoch (the pair's teacher, each method, each seed) in long form, with a `run` column that
 names the line. dvc.yaml's top-level `plots:` draws each file as one figure (template .dvc/plots/runs.json).
 
-    python scripts/curves.py [--params params.yaml] [--runs results/runs] [--out results/curves]
+The runs and their folders come from the study (`rtk_nb.study.load_study`): each run's `history.csv` is read from its
+folder, relative to --root (the project folder, where `dvc repro` runs).
+
+    python scripts/curves.py [--params params.yaml] [--root .] [--out results/curves]
 """
-import argparse, csv, os, tempfile
+import argparse, csv, io
 from pathlib import Path
-import yaml
+from rtk_nb.files import write_text
+from rtk_nb.study import Study, Pair, Run, load_study
 
-def runs_of(p: dict, dataset: str, pair: dict):
-    "(label, method, seed, history.csv path) of every run drawn in the figure of `pair` on `dataset`."
-    yield f"teacher {pair['teacher']}", 'teacher', p.get('teacher_seed', 0), Path(dataset) / f"teacher-{pair['teacher']}" / 'history.csv'
-    for m in p['methods']:
-        for s in p['seeds']:
-            yield f"{m} s{s}", m, s, Path(dataset) / pair['name'] / f"{m}-s{s}" / 'history.csv'
+FIELDS = ['epoch', 'test_acc', 'run', 'method', 'seed']
 
-def write(params='params.yaml', runs='results/runs', out='results/curves') -> list[Path]:
-    p, runs, out = yaml.safe_load(Path(params).read_text()), Path(runs), Path(out)
+def runs_of(study: Study, dataset: str, pair: Pair) -> list[Run]:
+    "The runs drawn in the figure of `pair` on `dataset`: the pair's teacher, then its students (each method and seed)."
+    return ([r for r in study.runs('teacher', dataset) if r.config.teacher == pair.teacher]
+            + [r for r in study.runs('student', dataset) if r.pair == pair])
+
+def label(run: Run) -> str:
+    "The figure's name of `run`'s line."
+    return f"teacher {run.config.teacher}" if run.config.is_teacher else f"{run.config.method} s{run.config.seed}"
+
+def write(params='params.yaml', out='results/curves', root='.') -> list[Path]:
+    study, out = load_study(params, root), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob('*.csv'): old.unlink()
     written = []
-    for ds in p['datasets']:
-        for pair in p['pairs']:
+    for ds in study.datasets:
+        for pair in study.pairs:
             rows = []
-            for label, method, seed, rel in runs_of(p, ds, pair):
-                with open(runs / rel, newline='') as f:   # a missing run is an error: the figure would hide it
+            for run in runs_of(study, ds, pair):
+                with open(run.out_dir / 'history.csv', newline='') as f:   # a missing run is an error: the figure would hide it
                     for r in csv.DictReader(f):
-                        rows.append({'epoch': int(r['epoch']), 'test_acc': float(r['test_acc']), 'run': label,
-                                     'method': method, 'seed': seed})
-            dest = out / f"{ds}_{pair['name']}.csv"
-            fd, tmp = tempfile.mkstemp(dir=out, suffix='.tmp')
-            with os.fdopen(fd, 'w', newline='') as f:
-                w = csv.DictWriter(f, fieldnames=['epoch', 'test_acc', 'run', 'method', 'seed']); w.writeheader(); w.writerows(rows)
-            os.replace(tmp, dest); written.append(dest)
+                        rows.append({'epoch': int(r['epoch']), 'test_acc': float(r['test_acc']), 'run': label(run),
+                                     'method': run.config.method, 'seed': run.config.seed})
+            buf = io.StringIO(newline='')
+            w = csv.DictWriter(buf, fieldnames=FIELDS); w.writeheader(); w.writerows(rows)
+            written.append(write_text(out / f"{ds}_{pair.name}.csv", buf.getvalue()))
     return written
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--params', default='params.yaml'); ap.add_argument('--runs', default='results/runs')
+    ap.add_argument('--params', default='params.yaml', help='the study file')
+    ap.add_argument('--root', default='.', help="the project folder that the study's run folders are relative to")
     ap.add_argument('--out', default='results/curves')
     a = ap.parse_args()
-    for f in write(a.params, a.runs, a.out): print(f)
+    for f in write(a.params, a.out, a.root): print(f)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """`make gpu-check`: prove the GPU path of rtk_nb in one command.
 
-For both teacher -> student pairs of the study and every method (vanilla, kd, at, rtk, at+kd, rtk+kd), with
-torch.compile off, on (the Distiller's forward) and step (the whole step captured: CUDA graphs), it trains through the real `rtk_nb.train.fit` exactly as a pipeline stage does on a GPU
+For every teacher -> student pair of the study (params.yaml `pairs`, read with `rtk_nb.study.load_study`) and every
+registered method (`rtk_nb.losses.METHODS`: vanilla, kd, at, rtk, at+kd, rtk+kd and any a plugin adds), with
+torch.compile off, forward (the Distiller's forward) and step (the whole step captured: CUDA graphs), it trains through the real `rtk_nb.train.fit` exactly as a pipeline stage does on a GPU
 (bf16 autocast, channels_last, fused SGD, device-resident data), on a CIFAR-100-shaped synthetic dataset registered
 on the fly (nothing is downloaded; no MLflow, DVC or papermill is needed: tracking is off). Each run is interrupted
 after its first epoch, then resumed from `last.ckpt` by a second `fit` call; it passes when
@@ -15,16 +16,21 @@ It prints a table (method, pair, compile, img/s of the last epoch, peak GPU memo
 failed. On a machine without a CUDA GPU it says so and exits 0 (`--device cpu` runs the same checks on the CPU:
 that is how the test suite keeps this script working).
 
-    python scripts/gpu_check.py [--device auto|cpu|cuda] [--pairs ...] [--methods ...] [--compile off on step]
+    python scripts/gpu_check.py [--device auto|cpu|cuda] [--pairs ...] [--methods ...] [--compile off forward step]
 """
 from __future__ import annotations
 import argparse, math, shutil, sys, tempfile, time, traceback
 from pathlib import Path
 
-PAIRS = {'wrn_40_2-wrn_16_2': ('wrn_40_2', 'wrn_16_2'), 'resnet56-resnet20': ('resnet56', 'resnet20')}
-METHODS = ('vanilla', 'kd', 'at', 'rtk', 'at+kd', 'rtk+kd')
+ROOT = Path(__file__).resolve().parents[1]        # the repository: its params.yaml names the study's pairs
 DATASET = 'gpu-check-cifar100'
 OUTPUTS = ('config.yaml', 'last.ckpt', 'model.ckpt', 'history.csv', 'metrics.json')
+
+
+def study_pairs() -> dict:
+    "The study's teacher -> student pairs (`rtk_nb.study.Pair`) by name, from the repository's params.yaml (its plugins loaded)."
+    from rtk_nb.study import load_study
+    return {pr.name: pr for pr in load_study(ROOT / 'params.yaml', root=ROOT).pairs}
 
 
 class Interrupted(Exception):
@@ -69,15 +75,14 @@ def check_run(cfg, first_epoch_row: dict) -> list[str]:
     return problems
 
 
-def run_one(args, root: Path, pair: str, method: str, compiled: str, teacher_ckpt: str | None) -> dict:
-    "Interrupt after epoch 1, resume, check. Returns a row of the table."
+def run_one(args, root: Path, pair, method: str, compiled: str, teacher_ckpt: str | None) -> dict:
+    "Interrupt after epoch 1, resume, check `pair` (a `Pair`) with `method` and compile mode `compiled`. Returns a row of the table."
     import torch
     from rtk_nb.train import TrainConfig, fit
-    t, s = PAIRS[pair]
-    cfg = TrainConfig(**base_config(args, root), method=method, teacher=t, student=s, teacher_ckpt=teacher_ckpt,
-                      compile=compiled == 'on', capture=compiled == 'step', out_dir=str(root / f"{pair}-{method}-compile-{compiled}"))
+    cfg = TrainConfig(**base_config(args, root), method=method, teacher=pair.teacher, student=pair.student, teacher_ckpt=teacher_ckpt,
+                      compile=compiled, out_dir=str(root / 'students' / f"{pair.name}-{method}-compile-{compiled}"))
     dev = torch.device('cuda' if args.device in ('auto', 'cuda') else args.device)
-    row = {'method': method, 'pair': pair, 'compile': compiled, 'img/s': None, 'peak MiB': None}
+    row = {'method': method, 'pair': pair.name, 'compile': compiled, 'img/s': None, 'peak MiB': None}
     first = {}
     def stop_after_first(epoch, r):
         if epoch == 1: first.update(r); raise Interrupted
@@ -112,25 +117,35 @@ def table(rows: list[dict]) -> str:
 
 
 def parse(argv=None):
+    from rtk_nb.config import COMPILE_MODES
+    pairs = study_pairs()                 # loads the study's plugins first: their methods are registered below
+    from rtk_nb.losses import METHODS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'],
                     help="auto: the GPU if there is one, else report that there is none and exit 0; cpu: run the checks on the CPU")
-    ap.add_argument('--pairs', nargs='+', default=list(PAIRS), choices=list(PAIRS), help='teacher-student pairs (default: both)')
-    ap.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS), help='methods (default: all six)')
-    ap.add_argument('--compile', nargs='+', default=['off', 'on', 'step'], choices=['off', 'on', 'step'],
-                    help="off: eager; on: the Distiller's forward compiled; step: the whole step captured (default: all three)")
+    ap.add_argument('--pairs', nargs='+', default=list(pairs), choices=list(pairs),
+                    help="teacher-student pairs, by name in params.yaml (default: every pair of the study)")
+    ap.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS),
+                    help='methods (default: every registered one)')
+    ap.add_argument('--compile', nargs='+', default=list(COMPILE_MODES), choices=COMPILE_MODES,
+                    help="off: eager; forward: the Distiller's forward compiled; step: the whole step captured (default: all three)")
     ap.add_argument('--batch-size', type=int, default=128, help="the recipe's batch size (default 128)")
     ap.add_argument('--n-train', type=int, default=2048, help='synthetic training images (default 2048: 16 steps an epoch)')
     ap.add_argument('--n-test', type=int, default=512, help='synthetic test images (default 512)')
     ap.add_argument('--keep', action='store_true', help='keep the temporary output folder (its path is printed)')
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    args.pairs = [pairs[name] for name in dict.fromkeys(args.pairs)]    # the `Pair`s, each once, in the order given
+    return args
 
 
 def main(argv=None) -> int:
-    args = parse(argv)
     try: import torch
     except ImportError:
         print("gpu-check: torch is not installed in this Python; run `make venv` first", file=sys.stderr); return 2
+    from rtk_nb.checks import ConfigError
+    try: args = parse(argv)    # after the torch check: the study (params.yaml) is read with rtk_nb, which needs torch
+    except ConfigError as e:
+        print(f"gpu-check: {e}", file=sys.stderr); return 2
     if args.device in ('auto', 'cuda') and not torch.cuda.is_available():
         print(f"gpu-check: no CUDA GPU on this machine (torch {torch.__version__}, torch.cuda.is_available() is False): "
               "nothing to check here. Run `make gpu-check` on a machine with an NVIDIA GPU, or pass --device cpu "
@@ -147,15 +162,14 @@ def main(argv=None) -> int:
     try:
         teachers = {}
         for pair in args.pairs:
-            t, _ = PAIRS[pair]
-            if t not in teachers:
-                tc = TrainConfig(**{**base_config(args, root), 'epochs': 1, 'milestones': [1]}, teacher=t,
-                                 out_dir=str(root / f"teacher-{t}"))
-                train_teacher(tc); teachers[t] = str(tc.output_dir / 'model.ckpt')
+            if pair.teacher not in teachers:
+                tc = TrainConfig(**{**base_config(args, root), 'epochs': 1, 'milestones': [1]}, teacher=pair.teacher,
+                                 out_dir=str(root / 'teachers' / pair.teacher))
+                train_teacher(tc); teachers[pair.teacher] = str(tc.output_dir / 'model.ckpt')
         for pair in args.pairs:
             for method in args.methods:
                 for c in args.compile:
-                    rows.append(run_one(args, root, pair, method, c, teachers[PAIRS[pair][0]]))
+                    rows.append(run_one(args, root, pair, method, c, teachers[pair.teacher]))
                     r = rows[-1]
                     print(f"  {r['method']:>7} {r['pair']:<18} compile {r['compile']:<4} {r['ok'][:60]}", flush=True)
     finally:

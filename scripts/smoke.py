@@ -6,9 +6,11 @@ merge profiles/smoke.yaml over its params.yaml and run the real DAG there with `
 An existing copy at --dest is updated and resumed (finished stages are kept, an interrupted one resumes from its
 last.ckpt); --fresh (make smoke FRESH=1) deletes it first. Everything runs offline on the example plugin dataset (user_plugins/shapes.py); results land in <dest>/results/ and <dest>/mlflow.db.
 """
-import argparse, os, shutil, subprocess, sys, time
+import argparse, dataclasses, os, shutil, subprocess, sys, time
 from pathlib import Path
 import yaml
+from rtk_nb.files import write_text
+from rtk_nb.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,6 +25,15 @@ def smoke_env():
     env.pop('MLFLOW_TRACKING_URI', None)          # the copy's own sqlite store
     return env
 
+def narrowed(params: Path, seeds=None, pairs=None) -> dict:
+    "The profile that keeps only `seeds` and the pairs named `pairs` of a study, with only the teachers they and the ablation need."
+    study = load_study(params)
+    kept = [pr for pr in study.pairs if pairs is None or pr.name in pairs]
+    need = {pr.teacher for pr in kept} | {study.ablation.teacher}
+    return {**({'seeds': list(seeds)} if seeds is not None else {}),
+            **({'pairs': [dataclasses.asdict(pr) for pr in kept], 'teachers': [t for t in study.teachers if t in need]}
+               if pairs is not None else {})}
+
 def make_copy(dest: Path, seeds=None, pairs=None, fresh=True) -> Path:
     """A git repository at `dest` holding this working tree with the quick profile applied (optionally only `seeds` and
     `pairs`). `fresh=False` keeps an existing copy's results, MLflow store and dvc.lock, and only brings its files up to date."""
@@ -35,13 +46,10 @@ def make_copy(dest: Path, seeds=None, pairs=None, fresh=True) -> Path:
             (dest / f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(src, dest / f)
     env = smoke_env()
     sh('rtk-nb', 'apply-profile', 'profiles/smoke.yaml', cwd=dest, env=env)
-    p = yaml.safe_load((dest / 'params.yaml').read_text())
-    if seeds is not None: p['seeds'] = list(seeds)
-    if pairs is not None:        # those pairs, and only the teachers they and the ablation need
-        p['pairs'] = [pr for pr in p['pairs'] if pr['name'] in pairs]
-        need = {pr['teacher'] for pr in p['pairs']} | {p['ablation']['teacher']}
-        p['teachers'] = [t for t in p['teachers'] if t in need]
-    (dest / 'params.yaml').write_text(yaml.safe_dump(p, sort_keys=False))
+    if seeds is not None or pairs is not None:       # a narrower study, merged as a profile (validated, written atomically)
+        sh('rtk-nb', 'apply-profile', write_text(dest / 'narrow.yaml', yaml.safe_dump(narrowed(dest / 'params.yaml', seeds, pairs))),
+           cwd=dest, env=env)
+        (dest / 'narrow.yaml').unlink()
     if not resume: sh('git', 'init', '-q', cwd=dest)
     sh('git', 'add', '-A', cwd=dest)
     sh('git', '-c', 'user.name=smoke', '-c', 'user.email=smoke@localhost', 'commit', '-qm', 'smoke copy', cwd=dest, check=not resume)

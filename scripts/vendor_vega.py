@@ -7,6 +7,7 @@ from a CDN and is blank without internet). The scripts come from the npm registr
 """
 import subprocess, tarfile, tempfile
 from pathlib import Path
+from rtk_nb.files import write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 # The versions dvc-render's own page asks for (dvc_render/vega.py), so DVC's vega-lite v5 templates render the same.
@@ -61,8 +62,8 @@ def main():
             licences.append(f'==== {name}@{ver} (npm) ====\n{lic.strip()}\n')
     out = ROOT / 'docs' / 'vendor'; out.mkdir(parents=True, exist_ok=True)
     versions = ', '.join(f'{n}@{v}' for n, v in PACKAGES.items())
-    (out / 'dvc_plots.html').write_text(PAGE % {'versions': versions, 'scripts': '\n'.join(scripts), 'hook': HOOK})
-    (out / 'VEGA-LICENSES.txt').write_text('\n'.join(licences))
+    write_text(out / 'dvc_plots.html', PAGE % {'versions': versions, 'scripts': '\n'.join(scripts), 'hook': HOOK})
+    write_text(out / 'VEGA-LICENSES.txt', '\n'.join(licences))
     print(f"wrote {out / 'dvc_plots.html'} ({versions})")
 
 if __name__ == '__main__':

@@ -1,7 +1,8 @@
 """The project's structural rules, checked on the files themselves: the library is pyflakes-clean; notebooks keep
 export cells short (fastcore's rhythm: a small export cell, its explanation and its test); nothing outside `rtk_nb`
 imports a private name from it; no file points outside the repository; every stage's DVC dependencies cover the
-library modules its code imports."""
+library modules its code imports; training never imports the report; only rtk_nb.study spells run folders and lists
+runs; every public function documents its parameters."""
 import ast, json, re, subprocess, sys
 from pathlib import Path
 import yaml
@@ -17,13 +18,24 @@ def test_library_is_pyflakes_clean():
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
 
+def _code_lines(src: str) -> int:
+    "Lines of a cell's code: directives and docstrings (the parameter tables the docs render) do not count."
+    tree = ast.parse(src)
+    doc = set()
+    for n in ast.walk(tree):
+        body = getattr(n, 'body', None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            doc |= set(range(body[0].lineno, body[0].end_lineno + 1))
+    return sum(1 for i, l in enumerate(src.splitlines(), 1) if i not in doc and not l.startswith('#|'))
+
 def test_export_cells_are_short():
     long = []
     for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
         for c in json.loads(nb.read_text())['cells']:
             src = ''.join(c['source'])
-            if c['cell_type'] == 'code' and src.startswith('#| export') and len(src.splitlines()) > 60:
-                long.append(f"{nb.name}: {src.splitlines()[1][:60]} ({len(src.splitlines())} lines)")
+            if c['cell_type'] == 'code' and src.startswith('#| export') and (n := _code_lines(src)) > 60:
+                long.append(f"{nb.name}: {src.splitlines()[1][:60]} ({n} lines of code)")
     assert not long, long
 
 def test_no_private_imports_outside_the_package():
@@ -54,12 +66,127 @@ def _imports(module: str) -> set:
                 todo += [x for x in names if (ROOT / 'rtk_nb' / f'{x}.py').exists()]
     return seen
 
+def _code_cells(nb: Path) -> str:
+    return '\n'.join(''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code')
+
+def _notebook_imports(nb: Path) -> set:
+    "The rtk_nb modules a pipeline notebook imports, transitively."
+    mods = set(re.findall(r"from rtk_nb\.(\w+) import|import rtk_nb\.(\w+)", _code_cells(nb)))
+    return set().union(*(_imports(m) for pair in mods for m in pair if m))
+
 def test_dvc_stages_depend_on_the_code_they_run():
     stages = yaml.safe_load((ROOT / 'dvc.yaml').read_text())['stages']
-    cli = _imports('cli') | _imports('pipeline')          # every stage's command is rtk-nb (rtk_nb.cli -> rtk_nb.pipeline)
-    need = {'data': cli, 'teacher': _imports('train') | cli | _imports('report'), 'report': _imports('report') | cli}
-    need['student'] = need['teacher']
+    cli = _imports('cli')                                  # every stage but curves runs rtk-nb (rtk_nb.cli, its lazy imports included)
+    curves = set().union(*(_imports(m) for m in re.findall(r"from rtk_nb\.(\w+) import", (ROOT / 'scripts' / 'curves.py').read_text())))
+    need = {'data': cli, 'teacher': cli | _notebook_imports(ROOT / 'pipelines' / 'train.ipynb'),
+            'report': cli | _notebook_imports(ROOT / 'pipelines' / 'report.ipynb'), 'curves': curves}
+    need['student'] = need['ablation'] = need['teacher']
     for name, mods in need.items():
         st = stages[name].get('do', stages[name])
         deps = {Path(d).stem for d in st['deps'] if str(d).startswith('rtk_nb/')}
         assert mods <= deps, (name, sorted(mods - deps))
+        assert 'user_plugins' in st['deps'], name
+
+def test_training_does_not_import_the_report():
+    "Editing the report never makes a finished training stage stale: neither the training notebook nor its modules import it."
+    assert 'report' not in _notebook_imports(ROOT / 'pipelines' / 'train.ipynb') | _imports('cli') | _imports('train') | _imports('study')
+    stages = yaml.safe_load((ROOT / 'dvc.yaml').read_text())['stages']
+    for name in ('teacher', 'student', 'ablation'):
+        assert 'rtk_nb/report.py' not in stages[name]['deps'], name
+    assert {'cli', 'pipeline'}.isdisjoint(_imports('report')) and 'study' in _imports('report')   # the report asks the study
+
+# Run folders and run lists: only rtk_nb.study spells them (dvc.yaml states the same for DVC: test_pipeline checks they agree).
+_FOLDER_PARTS = {'results', 'runs', 'ablation', 'notebooks'}
+_FOLDER_NAME = re.compile(r"teacher-\{|-s\{|keep\{")
+_STUDY_KEYS = re.compile(r"\[\s*['\"](datasets|pairs|methods|seeds|teachers|teacher_seed|recipes|ablation)['\"]\s*\]")
+# the one allowed elsewhere: a run outside any study (TrainConfig without out_dir) goes to runs/<dataset>/<run_name>
+_ALLOWED = {('rtk_nb/config.py', 'runs')}
+
+def _folder_parts(tree) -> list[str]:
+    "The parts of the paths a module builds with `/` that name a run folder: 'results', 'runs', ..., or f-strings like teacher-{arch}."
+    out = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div):
+            for side in (n.left, n.right):
+                if isinstance(side, ast.Constant) and side.value in _FOLDER_PARTS: out.append(side.value)
+                if isinstance(side, ast.JoinedStr):
+                    t = ''.join(v.value if isinstance(v, ast.Constant) else '{' for v in side.values)
+                    if _FOLDER_NAME.search(t): out.append(t)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and re.search(r"results/(runs|ablation)/", n.value): out.append(n.value)
+    return out
+
+def _sources(skip=('study.py',)):
+    "The project's code: the library, scripts, benchmarks and the pipeline notebooks' code cells."
+    for f in sorted((ROOT / 'rtk_nb').glob('*.py')) + sorted((ROOT / 'scripts').glob('*.py')) + sorted((ROOT / 'benchmarks').glob('*.py')):
+        if f.name not in (*skip, '_modidx.py'): yield f, f.read_text()
+    for f in sorted((ROOT / 'pipelines').glob('*.ipynb')): yield f, _code_cells(f)
+
+def test_only_the_study_spells_run_folders_and_lists_runs():
+    bad = []
+    for f, src in _sources():
+        rel = str(f.relative_to(ROOT))
+        bad += [f"{rel}: builds a run folder path: {s!r}" for s in _folder_parts(ast.parse(src)) if (rel, s) not in _ALLOWED]
+        bad += [f"{rel}: indexes the study's mapping: {m.group(0)}" for m in _STUDY_KEYS.finditer(src)]
+    assert not bad, '\n'.join(bad)
+
+def test_every_public_function_documents_its_parameters():
+    "Every name in a module's __all__ that takes parameters documents each one (Google style: what mkdocstrings renders as a table)."
+    import griffe, importlib, logging
+    logging.getLogger('griffe').setLevel(logging.ERROR)
+    pkg = griffe.load('rtk_nb', search_paths=[str(ROOT)], docstring_parser='google')
+    missing = []
+    for modname, mod in sorted(pkg.modules.items()):
+        if modname.startswith('_'): continue
+        for name in importlib.import_module(f'rtk_nb.{modname}').__all__:
+            obj = mod.members.get(name)
+            if obj is None or obj.is_alias or obj.kind.value not in ('function', 'class'): continue
+            params = [p.name.lstrip('*') for p in getattr(obj, 'parameters', []) if p.name not in ('self', 'cls')]
+            documented = {x.name.lstrip('*') for s in (obj.docstring.parsed if obj.docstring else [])
+                          if s.kind.value in ('parameters', 'attributes', 'other parameters') for x in s.value}
+            if set(params) - documented: missing.append(f"rtk_nb.{modname}.{name}: {sorted(set(params) - documented)}")
+    assert not missing, '\n'.join(missing)
+
+def test_dvc_stages_are_the_study_runs():
+    """dvc.yaml spells the run folders for DVC (it cannot ask Python): every training stage that `dvc` resolves from
+    params.yaml is a run of the `Study`, with the same name, the same folder for its outputs and the same executed-notebook
+    path, found from the very parameters its command passes to pipelines/train.ipynb — and no study run lacks its stage."""
+    import shlex
+    from dvc.repo import Repo
+    from rtk_nb.study import load_study
+    study = load_study(ROOT / 'params.yaml')
+    with Repo(str(ROOT)) as repo:
+        stages = [s for s in repo.index.stages if s.addressing.split('@')[0] in ('teacher', 'student', 'ablation')]
+        seen = []
+        for st in stages:
+            cmd = shlex.split(st.cmd)
+            assert cmd[:3] == ['rtk-nb', 'notebook', 'pipelines/train.ipynb'], st.cmd
+            params = {cmd[i + 1]: cmd[i + 2] for i, a in enumerate(cmd) if a == '-p'}
+            value = lambda k, cast=str: cast(params[k]) if k in params else None
+            run = study.stage_run(value('dataset'), value('method'), pair=value('pair'), arch=value('arch'), seed=value('seed', int),
+                                  keep=value('keep', float), tau=value('tau', float))
+            assert run.stage == st.addressing, (run.stage, st.addressing)
+            assert Path(cmd[3]) == run.notebook, (cmd[3], run.notebook)
+            assert {Path(o.def_path).parent for o in st.outs} == {run.out_dir}, st.addressing
+            seen.append(run.stage)
+    assert sorted(seen) == sorted(r.stage for r in study.runs())
+
+# A file on disk is its old complete version or its new one: every write goes through rtk_nb.files (atomic_write,
+# write_text, write_json). Downloads go to a `.part` file renamed when verified (rtk_nb.data._fetch), which is atomic too.
+_RAW_WRITE = [(re.compile(r"\.write_(text|bytes)\("), 'Path.write_text/write_bytes'),
+              (re.compile(r"\bopen\([^)]*['\"][wax]b?\+?['\"]"), "open(..., 'w')"),
+              (re.compile(r"\bjson\.dump\("), 'json.dump to a file'),
+              (re.compile(r"\.savefig\((?![^)]*format=)"), 'savefig to a path'),
+              (re.compile(r"\.to_csv\((?!\s*(index=|\)))"), 'to_csv to a path'),
+              (re.compile(r"\btorch\.save\((?![^)]*\bbuf\b)"), 'torch.save to a path')]
+
+def test_every_written_file_goes_through_the_atomic_writer():
+    bad = []
+    for f, src in _sources(skip=('files.py',)):
+        for i, line in enumerate(src.splitlines(), 1):
+            bad += [f"{f.relative_to(ROOT)}:{i}: {what}: {line.strip()[:100]}" for rx, what in _RAW_WRITE if rx.search(line)]
+    assert not bad, '\n'.join(bad)
+
+def test_the_teacher_method_is_named_once():
+    "A teacher run is `TrainConfig.is_teacher` (or `rtk_nb.losses.TEACHER`): the literal 'teacher' is compared nowhere."
+    hits = [f"{f.relative_to(ROOT)}: {m.group(0)}" for f, src in _sources(skip=()) for m in re.finditer(r"[=!]=\s*['\"]teacher['\"]", src)]
+    assert not hits, hits
