@@ -5,15 +5,16 @@ VENV  ?= .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test check-clean check-sync readme nbtest pytest repro smoke gpu-check docs clean-venv
+.PHONY: help venv test check-clean check-sync check-outputs outputs readme nbtest pytest repro smoke gpu-check docs clean-venv
 
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro); prints the plan first, stops on a CPU unless ALLOW_CPU=1"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
 	@echo "make smoke   the quick profile: the whole DAG on the offline plugin dataset shapes, in a copy under .smoke/ (resumed if there; FRESH=1 restarts)"
-	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/on/whole step, fit + resume (says so and exits 0 without a GPU)"
+	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/forward/step, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
 	@echo "make docs    build the documentation site from the notebooks into site/ (offline; serve: python -m http.server -d site)"
+	@echo "make outputs execute the notebooks stored with outputs (scripts/nb_outputs.py) and store them; make test checks they are current"
 
 $(STAMP): requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,6 +37,12 @@ check-sync: venv
 	if [ "$$before" != "$$after" ]; then echo "FAIL: rtk_nb/ is not in sync with nbs/ (nbdev-export changed it)"; exit 1; fi; \
 	echo "ok: library and README in sync with notebooks"
 
+# The notebooks stored with their outputs (scripts/nb_outputs.py: the docs show them): current, or make test fails.
+check-outputs: venv
+	@$(BIN)/python scripts/nb_outputs.py --check
+outputs: venv
+	$(BIN)/python scripts/nb_outputs.py
+
 # README.md is generated from nbs/index.ipynb (nbdev-readme needs Quarto, which this offline setup lacks)
 readme: venv
 	@$(BIN)/jupyter nbconvert --to markdown --log-level WARN nbs/index.ipynb --output-dir . --output README
@@ -46,7 +53,7 @@ nbtest: venv
 pytest: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA --durations=10 tests
 
-test: check-clean check-sync nbtest pytest
+test: check-clean check-sync check-outputs nbtest pytest
 
 # check-params --before-repro: the plan (runs, data, device, estimated time); stops on a CPU unless ALLOW_CPU=1,
 # and lists every archive that cannot be downloaded, before any training

@@ -1,12 +1,13 @@
 """MkDocs hooks (mkdocs.yml `hooks:`): the site is made from the project's own files, nothing copied by hand.
 
-- the notebooks of nbs/ become pages, rendered as stored by mkdocs-jupyter (no execution);
+- the notebooks of nbs/ become pages, rendered with their stored outputs by mkdocs-jupyter (no execution), after
+  `page_notebook` has dropped nbdev's `#| hide` cells and the `#| ` directive lines of the others;
 - results.md is generated from the quick profile's report (results/quick-profile/: README.md, results.md,
   curve and attention PNGs);
 - MathJax is served from the site itself (offline): copied at build time from the pinned PyPI package
   jupyter-server-mathjax into site/assets/mathjax/.
 """
-import re
+import json, re, shutil, tempfile
 from pathlib import Path
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
@@ -48,10 +49,27 @@ def _results_page() -> str:
             out += [f'## {title}: {pair}', '', f'![{title}, {pair}](results/{png.name})', '']
     return '\n'.join(out)
 
+_DIRECTIVE = re.compile(r'^#\|')
+
+def page_notebook(nb: dict) -> dict:
+    "A notebook as its page shows it: `#| hide` cells dropped, `#| ` directive lines removed, cells left empty dropped."
+    cells = []
+    for c in nb['cells']:
+        lines = ''.join(c['source']).splitlines(True)
+        if c['cell_type'] == 'code':
+            if any(re.match(r'^#\|\s*hide\s*$', l) for l in lines): continue
+            lines = [l for l in lines if not _DIRECTIVE.match(l)]
+            if not ''.join(lines).strip() and not c.get('outputs'): continue
+        cells.append({**c, 'source': ''.join(lines).strip('\n')})
+    return {**nb, 'cells': cells}
+
+_PAGES = Path(tempfile.mkdtemp(prefix='rtk_nb-docs-'))     # the notebooks as pages, for this build only
+
 @event_priority(100)   # before mkdocs-jupyter's on_files, which turns .ipynb files into pages
 def on_files(files, config):
     for nb in sorted(NBS.glob('*.ipynb')):
-        files.append(File(nb.name, str(NBS), config['site_dir'], config['use_directory_urls']))
+        (_PAGES / nb.name).write_text(json.dumps(page_notebook(json.loads(nb.read_text()))))
+        files.append(File(nb.name, str(_PAGES), config['site_dir'], config['use_directory_urls']))
     files.append(File.generated(config, 'results.md', content=_results_page()))
     for img in sorted((ROOT / 'docs' / 'img').glob('*.png')):     # the README's images, at the README's paths
         files.append(File.generated(config, f'docs/img/{img.name}', abs_src_path=str(img)))
@@ -72,3 +90,6 @@ _MATHJAX_FONTS = ('<script>window.MathJax = {"HTML-CSS": {availableFonts: [], pr
 def on_post_page(output, page, config):
     # nbconvert's template imports mermaid from a CDN; the site must not reach outside (diagrams stay code blocks).
     return _CDN_SCRIPT.sub('', output).replace('</head>', _MATHJAX_FONTS + '\n</head>', 1)
+
+def on_shutdown():
+    shutil.rmtree(_PAGES, ignore_errors=True)

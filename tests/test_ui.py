@@ -283,3 +283,29 @@ def test_docs_api_shows_rtk_loss_signature(browser, docs_site):
     for name in ('at_loss', 'create_distiller', 'create_model', 'TrainConfig', 'fit', 'register_dataset', 'list_datasets', 'get_info'):
         assert drv.find_elements(By.CSS_SELECTOR, f'[id$=".{name}"]'), name
     assert 'RTK' in text
+
+def test_docs_pages_hide_nbdev_directives(docs_site):
+    "No page shows nbdev's `#| export` / `#| hide` lines; a `#| hide` cell's code (the test imports) is not on the page."
+    import urllib.request
+    for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
+        html = urllib.request.urlopen(f'{docs_site}/{nb.stem}.html').read().decode()
+        assert '#| ' not in html and '#|' not in html, nb.name
+    losses = urllib.request.urlopen(f'{docs_site}/01_losses.html').read().decode()
+    assert 'from fastcore.test import' not in losses                 # the hidden imports of the tests
+
+def test_docs_show_the_stored_outputs_of_the_worked_example(browser, docs_site):
+    "The losses page shows what its worked RTK example printed (stored with the notebook), as rendered output."
+    from selenium.webdriver.common.by import By
+    nb = json.loads((ROOT / 'nbs' / '01_losses.ipynb').read_text())
+    cell = next(c for c in nb['cells'] if ''.join(c['source']).startswith('g = torch.Generator().manual_seed(0)'))
+    printed = ''.join(cell['outputs'][0]['text']).splitlines()
+    assert printed[0].startswith('representative keys (teacher channels): [')
+    drv = browser
+    drv.get(f'{docs_site}/01_losses.html')
+    outputs = wait_for(lambda: [e.text for e in drv.find_elements(By.CSS_SELECTOR, '.jp-OutputArea-output') if e.text], what='cell outputs')
+    shown = next(t for t in outputs if t.startswith('representative keys'))
+    for line in printed: assert line.strip() in shown, (line, shown)
+    el = drv.find_element(By.XPATH, "//*[contains(@class, 'jp-OutputArea-output')][starts-with(normalize-space(), 'representative keys')]")
+    drv.execute_script('arguments[0].scrollIntoView({block: "center"})', el)
+    screenshot(drv, 'docs-worked-example.png')
+    only_loopback(drv)
