@@ -11,7 +11,7 @@ help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro); prints the plan first, stops on a CPU unless ALLOW_CPU=1"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
 	@echo "make smoke   the quick profile: the whole DAG on the offline plugin dataset shapes, in a copy under .smoke/ (resumed if there; FRESH=1 restarts)"
-	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile off/forward/step, fit + resume (says so and exits 0 without a GPU)"
+	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile eager/forward/step, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
 	@echo "make docs    build the documentation site from the notebooks into site/ (offline; serve: python -m http.server -d site)"
 	@echo "make outputs execute the notebooks stored with outputs (scripts/nb_outputs.py) and store them; make test checks they are current"

@@ -351,7 +351,7 @@ def parse_args(argv=None):
     ap.add_argument('--pipelines', nargs='+', choices=PIPELINES, default=list(PIPELINES))
     ap.add_argument('--workers', type=int, help='conventional DataLoader workers (default: 2 on cpu, min(8, cores) on cuda)')
     ap.add_argument('--repeats', type=int, default=1, help='measure each config this many times (interleaved), keep the best')
-    ap.add_argument('--compile', choices=COMPILE_MODES, default='off',
+    ap.add_argument('--compile', choices=COMPILE_MODES, default='eager',
                     help="rtk_nb's compile mode, as TrainConfig.compile: forward = the Distiller's forward, step = the whole step (CUDA graphs on a GPU)")
     ap.add_argument('--no-eval-estimate', action='store_true', help='skip timing evaluate() for the 200-epoch estimate')
     ap.add_argument('--seed', type=int, default=0)

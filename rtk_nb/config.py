@@ -29,9 +29,10 @@ RECIPES: dict[str, dict] = {
 }
 RECIPE_FIELDS = tuple(RECIPES['at'])
 # TrainConfig.compile: eager; the Distiller's forward compiled; the whole step (forward, backward, SGD) compiled, CUDA graphs on a GPU
-COMPILE_MODES = ('off', 'forward', 'step')
+COMPILE_MODES = ('eager', 'forward', 'step')
+_COMPILE_ALIASES = {False: 'eager', 'off': 'eager', True: 'forward'}     # older study files; YAML 1.1 reads a bare off as false
 _CAPTURE_GONE = ("capture is now a mode of compile: write compile: step for the whole step compiled (capture: true), "
-                 "compile: off for eager (capture: false)")
+                 "compile: eager (capture: false)")
 
 def fill_from_recipe(cfg) -> None:
     """Set every recipe field of `cfg` that is None to the value of its recipe (an unknown recipe is left to validation).
@@ -73,7 +74,7 @@ class TrainConfig:
         device: 'auto' (CUDA if available), 'cpu', 'cuda' or 'cuda:N'.
         amp: the autocast precision: 'auto' (bf16 on CUDA), 'bf16' or 'none'.
         channels_last: channels-last tensors: 'auto' (on CUDA), 'on' or 'off'.
-        compile: 'off' (eager), 'forward' (the Distiller's forward compiled) or 'step' (the whole step; `COMPILE_MODES`).
+        compile: 'eager', 'forward' (the Distiller's forward compiled) or 'step' (the whole step; `COMPILE_MODES`).
         track: whether the run is logged to MLflow.
         tracking_uri: the MLflow store; None: $MLFLOW_TRACKING_URI, else `sqlite:///<cwd>/mlflow.db`.
         experiment: the MLflow experiment; None: the dataset's name.
@@ -105,7 +106,7 @@ class TrainConfig:
     device: str = 'auto'
     amp: str = 'auto'
     channels_last: str = 'auto'
-    compile: str = 'off'
+    compile: str = 'eager'
     track: bool = True
     tracking_uri: Optional[str] = None
     experiment: Optional[str] = None
@@ -113,7 +114,8 @@ class TrainConfig:
     progress: bool = True
     reuse_from: list = field(default_factory=list)
     def __post_init__(self):
-        if isinstance(self.compile, bool): self.compile = 'forward' if self.compile else 'off'   # YAML reads `off` as false
+        if isinstance(self.compile, (bool, str)): self.compile = _COMPILE_ALIASES.get(self.compile, self.compile)
+        if isinstance(self.channels_last, bool): self.channels_last = 'on' if self.channels_last else 'off'   # YAML 1.1: on/off
         fill_from_recipe(self)
         validate_config(self)
         self.loss = method_settings(self.loss_method, self.loss)   # complete, checked, defaults filled in

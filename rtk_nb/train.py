@@ -135,7 +135,7 @@ def make_step(cfg, distiller, opt, amp=None) -> Callable:
     """`step(x, y) -> (logits, losses)`, all detached: forward under autocast, backward, SGD; compiled per `cfg.compile` (`COMPILE_MODES`).
 
     Args:
-        cfg (TrainConfig): the run's config; its `compile` ('off', 'forward' or 'step') chooses what is compiled.
+        cfg (TrainConfig): the run's config; its `compile` ('eager', 'forward' or 'step') chooses what is compiled.
         distiller (Distiller): the student with its teacher and loss terms (`build_training`), on the training device.
         opt (torch.optim.Optimizer): the student's optimizer (`build_training`), stepped by `step`.
         amp (torch.dtype | None): the autocast dtype (`amp_dtype`); None: full precision.

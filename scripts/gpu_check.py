@@ -3,7 +3,7 @@
 
 For every teacher -> student pair of the study (params.yaml `pairs`, read with `rtk_nb.study.load_study`) and every
 registered method (`rtk_nb.losses.METHODS`: vanilla, kd, at, rtk, at+kd, rtk+kd and any a plugin adds), with
-torch.compile off, forward (the Distiller's forward) and step (the whole step captured: CUDA graphs), it trains through the real `rtk_nb.train.fit` exactly as a pipeline stage does on a GPU
+torch.compile eager, forward (the Distiller's forward) and step (the whole step captured: CUDA graphs), it trains through the real `rtk_nb.train.fit` exactly as a pipeline stage does on a GPU
 (bf16 autocast, channels_last, fused SGD, device-resident data), on a CIFAR-100-shaped synthetic dataset registered
 on the fly (nothing is downloaded; no MLflow, DVC or papermill is needed: tracking is off). Each run is interrupted
 after its first epoch, then resumed from `last.ckpt` by a second `fit` call; it passes when
@@ -16,7 +16,7 @@ It prints a table (method, pair, compile, img/s of the last epoch, peak GPU memo
 failed. On a machine without a CUDA GPU it says so and exits 0 (`--device cpu` runs the same checks on the CPU:
 that is how the test suite keeps this script working).
 
-    python scripts/gpu_check.py [--device auto|cpu|cuda] [--pairs ...] [--methods ...] [--compile off forward step]
+    python scripts/gpu_check.py [--device auto|cpu|cuda] [--pairs ...] [--methods ...] [--compile eager forward step]
 """
 from __future__ import annotations
 import argparse, math, shutil, sys, tempfile, time, traceback

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'scripts'))
 import gpu_check
 
-SMALL = ['--device', 'cpu', '--pairs', 'resnet56-resnet20', '--compile', 'off', '--n-train', '96', '--n-test', '32',
+SMALL = ['--device', 'cpu', '--pairs', 'resnet56-resnet20', '--compile', 'eager', '--n-train', '96', '--n-test', '32',
          '--batch-size', '32']
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='this machine has a GPU: make gpu-check really runs there')
