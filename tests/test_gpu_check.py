@@ -24,7 +24,7 @@ def test_cpu_run_checks_fit_resume_outputs():
     print(r.stdout[-1500:])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     for m in ('rtk', 'at+kd'):
-        assert f"| {m} | resnet56-resnet20 | off |" in r.stdout and '| ok |' in r.stdout
+        assert f"| {m} | resnet56-resnet20 | eager |" in r.stdout and '| ok |' in r.stdout
     assert '2 runs in' in r.stdout and '2 ok, 0 failed' in r.stdout
 
 def test_nonfinite_loss_fails_the_check(monkeypatch, capsys):
@@ -32,5 +32,5 @@ def test_nonfinite_loss_fails_the_check(monkeypatch, capsys):
     monkeypatch.setattr(L, 'rtk_loss', lambda *a, **k: torch.tensor(float('nan'), requires_grad=True))
     assert gpu_check.main([*SMALL, '--methods', 'vanilla', 'rtk']) == 1
     out = capsys.readouterr().out
-    assert '| vanilla | resnet56-resnet20 | off |' in out and '1 ok, 1 failed' in out
-    assert '| rtk | resnet56-resnet20 | off | — | — | FAIL: DivergenceError' in out, out
+    assert '| vanilla | resnet56-resnet20 | eager |' in out and '1 ok, 1 failed' in out
+    assert '| rtk | resnet56-resnet20 | eager | — | — | FAIL: DivergenceError' in out, out
