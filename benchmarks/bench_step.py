@@ -309,7 +309,7 @@ def run_img_s(results, run: Run):
 def study_estimate(study: Study, results: dict, dev) -> str:
     """Device-hours of `dvc repro` for `study`: per run, epochs × train images / img/s + epochs × test images / eval img/s,
     with each run's epochs (its recipe's, or the `train` block's) and the img/s measured here (batch size of this benchmark,
-    synthetic data). An ablation point that is one of the main runs (`reuse_from`) is trained once: counted once."""
+    synthetic data). Runs with the same identity train once (`Study.trainings`): counted once."""
     evs = [v['rtk_nb']['eval_img_s'] for v in results.values() if v.get('rtk_nb', {}).get('eval_img_s')]
     ev = min(evs) if evs else None          # the slower student's evaluation, for every run
     unit = 'GPU' if dev.type == 'cuda' else 'CPU'
@@ -319,7 +319,7 @@ def study_estimate(study: Study, results: dict, dev) -> str:
     total = 0.0
     for ds in study.datasets:
         n_tr, n_te = SPLITS.get(ds, (math.nan, math.nan))
-        runs = [r for r in study.runs(dataset=ds) if not (r.kind == 'ablation' and r.config.reuse_from)]  # as trained_runs
+        runs = study.trainings(ds)                               # a run linked to an earlier twin is trained once
         speed = [run_img_s(results, r) for r in runs]
         tr = sum(r.config.epochs * n_tr / v for r, (v, _) in zip(runs, speed)) / 3600
         evh = sum(r.config.epochs for r in runs) * n_te / ev / 3600 if ev else math.nan

@@ -147,8 +147,7 @@ def study_hours(study: Study, kind: str, root='data') -> float | None:
     """
     train_s, eval_s, _ = IMG_PER_S[kind]
     total = 0.0
-    for r in study.runs():
-        if r.kind == 'ablation' and r.config.reuse_from: continue         # trained once, by its twin
+    for r in study.trainings():                                        # a run linked to an earlier twin takes its result
         if (sizes := split_sizes(r.config.dataset, root)) is None: return None
         total += r.config.epochs * (sizes[0] / train_s + sizes[1] / eval_s)
     return total / 3600

@@ -405,10 +405,22 @@ class StudyIndex(StudyRuns):
             if r.group is not None: out.setdefault(r.group, []).append(r)
         return out
 
+    def trainings(self, dataset: str | None = None) -> list[Run]:
+        """The runs that train, one per identity: of the runs linked by `reuse_from`, the first in the DAG's order
+        trains and the others take its result.
+
+        Args:
+            dataset: only the trainings on this dataset (default: all).
+        """
+        taken, out = set(), []
+        for r in self._runs:
+            if taken.isdisjoint(r.config.reuse_from): out.append(r); taken.add(str(r.out_dir))
+        return [r for r in out if dataset in (None, r.config.dataset)]
+
     def trained_runs(self) -> dict[str, int]:
-        "How many runs train on each dataset; runs with the same identity (`reuse_from`) count once."
+        "How many runs train on each dataset (`trainings`): runs with the same identity count once."
         n = dict.fromkeys(self.datasets, 0)
-        for r in self._runs: n[r.config.dataset] += not (r.kind == 'ablation' and r.config.reuse_from)
+        for r in self.trainings(): n[r.config.dataset] += 1
         return n
 
     def stage_run(self, dataset: str, method: str, pair: str | None = None, arch: str | None = None, seed: int | None = None,
@@ -428,7 +440,7 @@ class StudyIndex(StudyRuns):
         seed = self.seeds[0] if seed is None and method != TEACHER else seed
         if method != TEACHER and seed not in self.seeds:
             raise ConfigError(f"seed {seed!r} is not in params.yaml seeds {self.seeds}: add it there (the report reads only the study's seeds)")
-        if keep is not None: return self._find(self.ablation_run(keep, tau, seed).stage)
+        if keep is not None: return self._find(self.ablation_run(keep, tau, seed))
         if dataset not in self.datasets:
             raise ConfigError(f"dataset {dataset!r} is not in params.yaml datasets {self.datasets}{did_you_mean(dataset, self.datasets)}")
         if method == TEACHER:
@@ -436,12 +448,14 @@ class StudyIndex(StudyRuns):
                 raise ConfigError(f"teacher {arch!r} is not in params.yaml teachers {self.teachers}{did_you_mean(arch, self.teachers)}")
             if seed is not None and seed != self.teacher_seed:
                 raise ConfigError(f"a teacher is trained once, with teacher_seed={self.teacher_seed} (params.yaml), not seed {seed!r}")
-            return self._find(f"teacher@{dataset}-{arch}")
+            return self._find(self.teacher_run(dataset, arch))
         pr = self.pair(pair)
         check_name('method', method, [TEACHER, *self.methods], ' A method is trained when it is listed in params.yaml methods.')
-        return self._find(f"student@{dataset}-pair{self.pairs.index(pr)}-{method}-{seed}")
+        return self._find(self.student_run(dataset, method, pr.name, seed))
 
-    def _find(self, stage: str) -> Run: return next(r for r in self._runs if r.stage == stage)
+    def _find(self, built: Run) -> Run:
+        "The study's own run of the stage that `built` (a run just built the same way) names: with its `reuse_from` links."
+        return next(r for r in self._runs if r.stage == built.stage)
 
 # %% ../nbs/04a_study.ipynb #ddde5c2e
 @dataclass(eq=False)
