@@ -89,9 +89,7 @@ def collect_runs(experiments, uri: str | None = None, key=KEY, of=None, root='.'
                               order_by=['attributes.start_time DESC']) if exps else []
     if of is not None:                  # the study's runs only, found by their folder, then checked against its settings
         by_dir = {r.out_dir.resolve(): r for r in of}
-        folder = lambda tags: (Path(root) / tags['out_dir']).resolve() if tags.get('out_dir') else None
-        runs = [r for r in runs if (s := by_dir.get(folder(r.data.tags))) is not None
-                and matches_run(s, r.data.tags, r.data.params, root)]
+        runs = [r for r in runs if (s := by_dir.get(_tag_folder(r.data.tags, root))) is not None and _same_loss(s, r.data.params)]
     df = pd.DataFrame([_row(r) for r in runs], columns=[c for c in COLUMNS if c != 'best_acc'])
     df['seed'] = df['seed'].astype(int)
     df = df.drop_duplicates(list(key), keep='first').reset_index(drop=True)
@@ -108,6 +106,14 @@ def _same_value(logged: str | None, v) -> bool:
     try: return float(logged) == float(v)
     except ValueError: return False
 
+def _tag_folder(tags: dict, root) -> Path | None:
+    "The run folder an MLflow run's `out_dir` tag names, resolved (a relative tag is relative to `root`); None without one."
+    return (Path(root) / tags['out_dir']).resolve() if tags.get('out_dir') else None
+
+def _same_loss(run: Run, params: dict) -> bool:
+    "Whether the MLflow `params` hold the loss settings of the study's `run` (`loss.<k>` for each setting `k`)."
+    return all(_same_value(params.get(f"loss.{k}"), v) for k, v in run.config.loss.items())
+
 def matches_run(run: Run, tags: dict, params: dict, root='.') -> bool:
     """Whether an MLflow run (its `tags` and `params`) is a run of the study's `run`: the same folder, the same loss settings.
 
@@ -119,8 +125,7 @@ def matches_run(run: Run, tags: dict, params: dict, root='.') -> bool:
             (`rtk_nb.tracking.run_params`).
         root (str | Path): the study's `root`: what a relative `out_dir` tag is relative to.
     """
-    if not tags.get('out_dir') or (Path(root) / tags['out_dir']).resolve() != run.out_dir.resolve(): return False
-    return all(_same_value(params.get(f"loss.{k}"), v) for k, v in run.config.loss.items())
+    return _tag_folder(tags, root) == run.out_dir.resolve() and _same_loss(run, params)
 
 def study_runs(study: Study, kinds=('teacher', 'student'), uri: str | None = None, key=KEY) -> pd.DataFrame:
     """The MLflow runs of the study's runs of `kinds`: for each, the latest FINISHED run that `matches_run` it (its folder,
