@@ -137,9 +137,7 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> 'TrainConfig':
         "Build from a mapping (e.g. a params.yaml block); misspelt keys are errors with a suggestion."
         if not isinstance(d, dict): raise ConfigError(f"a training config must be a mapping, got {type(d).__name__}")
-        if 'capture' in d: raise ConfigError(_CAPTURE_GONE)
-        check_keys(d, [f.name for f in fields(cls)], 'training config')
-        return cls(**d)
+        return cls(**d)                  # misspelt and retired keys are caught by __init__ (below)
 
 # %% ../nbs/03a_config.ipynb #9a8b7c6e
 def run_name_of(c: TrainConfig) -> str:
