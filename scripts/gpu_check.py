@@ -128,7 +128,7 @@ def parse(argv=None):
     ap.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS),
                     help='methods (default: every registered one)')
     ap.add_argument('--compile', nargs='+', default=list(COMPILE_MODES), choices=COMPILE_MODES,
-                    help="off: eager; forward: the Distiller's forward compiled; step: the whole step captured (default: all three)")
+                    help="eager: nothing compiled; forward: the Distiller's forward compiled; step: the whole step captured (default: all three)")
     ap.add_argument('--batch-size', type=int, default=128, help="the recipe's batch size (default 128)")
     ap.add_argument('--n-train', type=int, default=2048, help='synthetic training images (default 2048: 16 steps an epoch)')
     ap.add_argument('--n-test', type=int, default=512, help='synthetic test images (default 512)')
