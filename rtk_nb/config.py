@@ -28,8 +28,9 @@ RECIPES: dict[str, dict] = {
                   milestones=[5, 7], gamma=0.2, padding='zero'),
 }
 RECIPE_FIELDS = tuple(RECIPES['at'])
-# TrainConfig.compile: eager; the Distiller's forward compiled; the whole step (forward, backward, SGD) compiled, CUDA graphs on a GPU
-COMPILE_MODES = ('eager', 'forward', 'step')
+# TrainConfig.compile: auto ('step' on CUDA, 'eager' elsewhere); eager; the Distiller's forward compiled; the whole step
+# (forward, backward, SGD) compiled, CUDA graphs on a GPU
+COMPILE_MODES = ('auto', 'eager', 'forward', 'step')
 _COMPILE_ALIASES = {False: 'eager', 'off': 'eager', True: 'forward'}     # older study files; YAML 1.1 reads a bare off as false
 _CAPTURE_GONE = ("capture is now a mode of compile: write compile: step for the whole step compiled (capture: true), "
                  "compile: eager (capture: false)")
@@ -74,7 +75,8 @@ class TrainConfig:
         device: 'auto' (CUDA if available), 'cpu', 'cuda' or 'cuda:N'.
         amp: the autocast precision: 'auto' (bf16 on CUDA), 'bf16' or 'none'.
         channels_last: channels-last tensors: 'auto' (on CUDA), 'on' or 'off'.
-        compile: 'eager', 'forward' (the Distiller's forward compiled) or 'step' (the whole step; `COMPILE_MODES`).
+        compile: 'auto' ('step' on CUDA, 'eager' on the CPU), 'eager', 'forward' (the Distiller's forward compiled) or
+            'step' (the whole step; `COMPILE_MODES`). Not part of the run's identity.
         track: whether the run is logged to MLflow.
         tracking_uri: the MLflow store; None: $MLFLOW_TRACKING_URI, else `sqlite:///<cwd>/mlflow.db`.
         experiment: the MLflow experiment; None: the dataset's name.
@@ -106,7 +108,7 @@ class TrainConfig:
     device: str = 'auto'
     amp: str = 'auto'
     channels_last: str = 'auto'
-    compile: str = 'eager'
+    compile: str = 'auto'
     track: bool = True
     tracking_uri: Optional[str] = None
     experiment: Optional[str] = None

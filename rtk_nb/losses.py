@@ -495,12 +495,22 @@ class Distiller(nn.Module):
         if self.teacher is not None: self.teacher.eval()
         return self
 
-    def forward(self, x, y):
-        t_logits = t_feats = None
-        if self.teacher is not None:
-            with torch.inference_mode():
-                t_logits = self.teacher(x)
-                if self.t_hooks: t_feats = self.t_hooks.features
+    def forward(self, x, y, t_logits=None):
+        """`(student logits, dict of named losses)` for the batch `(x, y)`.
+
+        Args:
+            x (Tensor): the images.
+            y (Tensor): their labels.
+            t_logits (Tensor | None): the teacher's logits of `x` when the caller has just run the teacher on `x` (a group
+                of students sharing one teacher forward, `rtk_nb.group`): the teacher's features are then the ones this
+                distiller's hooks recorded during that forward. None: the teacher runs here.
+        """
+        t_feats = None
+        if self.teacher is None: t_logits = None          # a method without a teacher gets no teacher output
+        else:
+            if t_logits is None:
+                with torch.inference_mode(): t_logits = self.teacher(x)
+            if self.t_hooks: t_feats = self.t_hooks.features
         s_logits = self.student(x)
         s_feats = self.s_hooks.features if self.s_hooks else None
         return s_logits, self.criterion(s_logits, y, t_logits, s_feats, t_feats)

@@ -16,15 +16,13 @@ from .models import create_model
 from .losses import create_distiller
 from .config import TrainConfig, config_fingerprint
 from .checkpoint import save_checkpoint, load_checkpoint, checkpoint_digest
-from .tracking import Tracker, run_params, run_tags
 from .files import write_text, write_json
-from . import data as rdata
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'device_for', 'amp_dtype', 'use_channels_last', 'DivergenceError', 'load_teacher', 'run_fingerprint',
-           'build_training', 'evaluate', 'make_step', 'train_epoch', 'previous_fingerprint', 'resumable_state',
-           'restore', 'twin_state', 'write_history', 'save_last', 'run_metrics', 'run_timings', 'save_final',
-           'print_epoch', 'Stopped', 'stop_signals', 'fit', 'train_teacher', 'distill', 'plot_history']
+__all__ = ['OUTPUTS', 'device_for', 'amp_dtype', 'use_channels_last', 'compile_mode', 'DivergenceError', 'load_teacher',
+           'run_fingerprint', 'build_training', 'evaluate', 'make_step', 'train_epoch', 'previous_fingerprint',
+           'resumable_state', 'restore', 'twin_state', 'write_history', 'save_last', 'run_metrics', 'run_timings',
+           'save_final', 'print_epoch', 'Stopped', 'stop_signals', 'fit', 'train_teacher', 'distill', 'plot_history']
 
 # %% ../nbs/03d_train.ipynb #08e0a0f5
 def device_for(cfg: TrainConfig) -> torch.device:
@@ -56,6 +54,15 @@ def use_channels_last(cfg: TrainConfig, dev: torch.device) -> bool:
         dev: the device the run trains on (`device_for`).
     """
     return cfg.channels_last == 'on' or (cfg.channels_last == 'auto' and dev.type == 'cuda')
+
+def compile_mode(cfg: TrainConfig, dev: torch.device) -> str:
+    """What `cfg.compile` means on `dev`: 'auto' is 'step' on CUDA (the captured step) and 'eager' elsewhere.
+
+    Args:
+        cfg: the run's config; its `compile` is one of `COMPILE_MODES`.
+        dev: the device the run trains on (`device_for`).
+    """
+    return ('step' if dev.type == 'cuda' else 'eager') if cfg.compile == 'auto' else cfg.compile
 
 # %% ../nbs/03d_train.ipynb #1f45a32f
 class DivergenceError(FloatingPointError):
@@ -98,7 +105,7 @@ def build_training(cfg: TrainConfig, dev: torch.device, num_classes: int, teache
 
     Args:
         cfg: the run's config: `arch` and `seed` make the model, `loss_method`, `loss` and `stages` the `Distiller`,
-            `lr`, `momentum`, `nesterov` and `weight_decay` the SGD (its lr a tensor when `compile` is 'step').
+            `lr`, `momentum`, `nesterov` and `weight_decay` the SGD (its lr a tensor when `compile_mode` is 'step').
         dev: the device to train on (`device_for`).
         num_classes: the dataset's number of classes.
         teacher: the frozen teacher (`load_teacher`) of a method that distils from one, None for a run without one;
@@ -110,7 +117,7 @@ def build_training(cfg: TrainConfig, dev: torch.device, num_classes: int, teache
         model = model.to(memory_format=torch.channels_last)
         if teacher is not None: teacher = teacher.to(memory_format=torch.channels_last)
     distiller = create_distiller(cfg.loss_method, model, teacher, stages=cfg.stages, **cfg.loss)
-    lr = torch.tensor(cfg.lr) if cfg.compile == 'step' else cfg.lr      # a tensor lr: the schedule changes it without a recompile
+    lr = torch.tensor(cfg.lr) if compile_mode(cfg, dev) == 'step' else cfg.lr      # a tensor lr: the schedule changes it without a recompile
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
                           weight_decay=cfg.weight_decay, **({'fused': True} if dev.type == 'cuda' else {'foreach': True}))
     return model, distiller, opt
@@ -132,73 +139,104 @@ def evaluate(model: nn.Module, loader, amp_dtype=None) -> float:
 
 # %% ../nbs/03d_train.ipynb #65212f96
 def make_step(cfg, distiller, opt, amp=None) -> Callable:
-    """`step(x, y) -> (logits, losses)`, all detached: forward under autocast, backward, SGD; compiled per `cfg.compile` (`COMPILE_MODES`).
+    """`step(x, y) -> (logits, losses)`, all detached: forward under autocast, backward, SGD; compiled per `compile_mode`.
+
+    A batch smaller than `cfg.batch_size` (an epoch's last one) takes the same step uncompiled: the compiled step keeps
+    one shape, so it is compiled (and, on CUDA, captured) once per run, whatever the dataset's size.
 
     Args:
-        cfg (TrainConfig): the run's config; its `compile` ('eager', 'forward' or 'step') chooses what is compiled.
-        distiller (Distiller): the student with its teacher and loss terms (`build_training`), on the training device.
-        opt (torch.optim.Optimizer): the student's optimizer (`build_training`), stepped by `step`.
+        cfg (TrainConfig): the run's config; its `compile` ('auto', 'eager', 'forward' or 'step') chooses what is
+            compiled, its `batch_size` is the shape the compiled step keeps.
+        distiller (nn.Module): the student with its teacher and loss terms (`build_training`), on the training device;
+            or a group's forward (`rtk_nb.group.GroupForward`), which returns a list of `(logits, losses)`, one per student.
+        opt (torch.optim.Optimizer | list): the student's optimizer (`build_training`), stepped by `step`; for a group,
+            the list of the students' optimizers. The students' losses are summed before one backward: they share no
+            parameter, so each student's gradient is its own loss's, as if it trained alone.
         amp (torch.dtype | None): the autocast dtype (`amp_dtype`); None: full precision.
+
+    Returns:
+        `step`; for a group it returns the list of every student's `(logits, losses)`.
     """
-    dev = next(distiller.student.parameters()).device
-    fwd = torch.compile(distiller) if cfg.compile == 'forward' else distiller
+    dev = next(distiller.parameters()).device
+    mode, group = compile_mode(cfg, dev), isinstance(opt, (list, tuple))
+    opts = list(opt) if group else [opt]
+    def step_of(fwd):
+        def step(x, y):
+            with torch.autocast(dev.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
+                outs = fwd(x, y)
+            outs = outs if group else [outs]
+            for o in opts: o.zero_grad(set_to_none=True)
+            sum(sum(losses.values()) for _, losses in outs).backward()
+            for o in opts: o.step()
+            outs = [(logits.detach(), {k: v.detach() for k, v in losses.items()}) for logits, losses in outs]
+            return outs if group else outs[0]
+        return step
+    eager = step_of(distiller)
+    if mode == 'eager': return eager
+    main = step_of(torch.compile(distiller)) if mode == 'forward' else \
+        torch.compile(eager, mode='reduce-overhead' if dev.type == 'cuda' else None)
     def step(x, y):
-        with torch.autocast(dev.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
-            logits, losses = fwd(x, y)
-        opt.zero_grad(set_to_none=True)
-        sum(losses.values()).backward()
-        opt.step()
-        return logits.detach(), {k: v.detach() for k, v in losses.items()}
-    if cfg.compile != 'step': return step
-    graphed = torch.compile(step, mode='reduce-overhead' if dev.type == 'cuda' else None)
-    if dev.type != 'cuda': return graphed
-    def replay(x, y):
-        torch.compiler.cudagraph_mark_step_begin()    # the previous step's outputs have been read: their memory may be reused
-        return graphed(x, y)
-    return replay
+        if len(x) != cfg.batch_size: return eager(x, y)               # the tail batch: no second graph
+        if mode == 'step' and dev.type == 'cuda': torch.compiler.cudagraph_mark_step_begin()   # the last outputs were read
+        return main(x, y)
+    return step
 
 # %% ../nbs/03d_train.ipynb #980db609
-def train_epoch(step, distiller, opt, dl, epoch, cfg) -> dict:
-    """One epoch over loader `dl` with `step` (`make_step`); returns the epoch's metrics row.
+def _diverged(epoch: int, i: int, cfg, opt) -> str:
+    return (f"loss became NaN/inf in epoch {epoch+1}, step {i+1} (method {cfg.method}, lr {float(opt.param_groups[0]['lr']):g}). "
+            "Training stopped; the last good checkpoint is kept. Lower lr/beta or check the inputs.")
+
+def train_epoch(step, distiller, opt, dl, epoch, cfg, on_step: Callable | None = None, cfgs=None):
+    """One epoch over loader `dl` with `step` (`make_step`); returns the epoch's metrics row (a group: a row per student).
 
     Args:
         step (Callable): the step function of `make_step`.
-        distiller (Distiller): the run's `Distiller`, put in train mode; metrics accumulate on its student's device.
-        opt (torch.optim.Optimizer): the optimizer, whose learning rate the row records.
+        distiller (nn.Module): the run's `Distiller` (or a group's forward), put in train mode; metrics accumulate on
+            its device.
+        opt (torch.optim.Optimizer | list): the optimizer, whose learning rate the row records; a group's list of them.
         dl (DeviceLoader): the training loader; `dl.set_epoch(epoch)` fixes the epoch's order and augmentation.
         epoch (int): the epoch's 0-based index.
-        cfg (TrainConfig): the run's config: `check_every` (steps between finiteness checks; a NaN or infinite loss
-            raises `DivergenceError`), `progress` (the progress bar), `epochs` and `method` (in the bar and the message).
+        cfg (TrainConfig): the run's config: `check_every` (steps between finiteness checks), `progress` (the
+            progress bar), `epochs` and `method` (in the bar and the message).
+        on_step: called as `on_step(epoch, step)` (both 1-based) after every step; a `KeyboardInterrupt` raised there
+            stops training as Ctrl-C does.
+        cfgs (list[TrainConfig] | None): a group's configs, one per student (their methods name a diverged run).
 
     Returns:
         The row: `epoch` (1-based), `train_loss`, `train_acc` (%), `lr`, `img_per_s`, `epoch_time_s`, and
-        `loss_<name>` for each loss term (means over the epoch's steps).
+        `loss_<name>` for each loss term (means over the epoch's steps). A single run whose loss turns NaN or infinite
+        raises `DivergenceError`; in a group, that student's row has the message under `diverged`, the others go on
+        (the group stops early only when every student has diverged).
     """
+    group = isinstance(opt, (list, tuple)); opts, cfgs = (list(opt), cfgs or [cfg] * len(opt)) if group else ([opt], [cfg])
     distiller.train(); dl.set_epoch(epoch)
-    dev = next(distiller.student.parameters()).device
-    tot = {'loss': torch.zeros((), device=dev)}; correct = torch.zeros((), dtype=torch.long, device=dev); n = 0
-    finite = torch.ones((), dtype=torch.bool, device=dev)
+    dev, K = next(distiller.parameters()).device, len(opts)
+    tot = [{'loss': torch.zeros((), device=dev)} for _ in opts]; n, bad = 0, [None] * K
+    correct = [torch.zeros((), dtype=torch.long, device=dev) for _ in opts]
+    finite = [torch.ones((), dtype=torch.bool, device=dev) for _ in opts]
     bar = tqdm(dl, desc=f"epoch {epoch+1}/{cfg.epochs}", leave=False, mininterval=5, disable=not cfg.progress)
     t0 = time.perf_counter()
     for i, (x, y) in enumerate(bar):
-        logits, losses = step(x, y)
-        ld = sum(losses.values()); finite &= torch.isfinite(ld)
-        tot['loss'] += ld
-        for k, v in losses.items(): tot[k] = tot.get(k, 0) + v
-        correct += (logits.argmax(1) == y).sum(); n += len(y)
+        outs = step(x, y)
+        for k, (logits, losses) in enumerate(outs if group else [outs]):
+            ld = sum(losses.values()); finite[k] &= torch.isfinite(ld); tot[k]['loss'] += ld
+            for name, v in losses.items(): tot[k][name] = tot[k].get(name, 0) + v
+            correct[k] += (logits.argmax(1) == y).sum()
+        n += len(y)
         if (i + 1) % cfg.check_every == 0 or i + 1 == len(dl):
-            if not finite.item():
-                raise DivergenceError(f"loss became NaN/inf in epoch {epoch+1}, step {i+1} (method {cfg.method}, lr {float(opt.param_groups[0]['lr']):g}). "
-                                      "Training stopped; the last good checkpoint is kept. Lower lr/beta or check the inputs.")
-            if cfg.progress: bar.set_postfix(loss=f"{tot['loss'].item()/(i+1):.3f}", acc=f"{100*correct.item()/n:.1f}%",
-                                             img_s=f"{n/(time.perf_counter()-t0):.0f}", refresh=False)
+            for k in (k for k in range(K) if bad[k] is None and not finite[k].item()): bad[k] = _diverged(epoch, i, cfgs[k], opts[k])
+            if not group and bad[0]: raise DivergenceError(bad[0])
+            if all(bad): break
+            if cfg.progress: bar.set_postfix(loss=' '.join(f"{t['loss'].item()/(i+1):.3f}" for t in tot),
+                                             img_s=f"{K*n/(time.perf_counter()-t0):.0f}", refresh=False)
+        if on_step: on_step(epoch + 1, i + 1)
     if dev.type == 'cuda': torch.cuda.synchronize(dev)
-    dt = time.perf_counter() - t0
-    steps = len(dl)
-    row = {'epoch': epoch + 1, 'train_loss': tot.pop('loss').item() / steps, 'train_acc': 100.0 * correct.item() / n,
-           'lr': float(opt.param_groups[0]['lr']), 'img_per_s': n / dt, 'epoch_time_s': dt}
-    row.update({f"loss_{k}": v.item() / steps for k, v in tot.items()})
-    return row
+    dt, steps = time.perf_counter() - t0, len(dl)
+    rows = [{'epoch': epoch + 1, 'train_loss': t.pop('loss').item() / steps, 'train_acc': 100.0 * c.item() / n,
+             'lr': float(o.param_groups[0]['lr']), 'img_per_s': n / dt, 'epoch_time_s': dt,
+             **{f"loss_{k}": v.item() / steps for k, v in t.items()}, **({'diverged': b} if b else {})}
+            for t, c, o, b in zip(tot, correct, opts, bad)]
+    return rows if group else rows[0]
 
 # %% ../nbs/03d_train.ipynb #44f7911f
 OUTPUTS = ('last.ckpt', 'model.ckpt', 'metrics.json', 'history.csv', 'config.yaml')
@@ -369,62 +407,21 @@ def stop_signals():
 def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dict:
     """Train according to `cfg` (or finish it without training, see `outcome`); returns the metrics (as in `<out_dir>/metrics.json`), timings, run id, folder, history and `outcome`.
 
+    `fit` is a group of one (`rtk_nb.group.fit_group`): one run and a group's runs go through the same code.
+
     Args:
         cfg: the run's config, or a mapping (a params.yaml block) given to `TrainConfig.from_dict`.
         callbacks: functions called as `cb(epoch, row)` after each trained epoch (1-based, its metrics row), once
             `last.ckpt` holds it; a `KeyboardInterrupt` raised there stops the run as Ctrl-C does.
+
+    Raises:
+        DivergenceError: the loss became NaN or infinite (the MLflow run is FAILED, the last good `last.ckpt` kept).
     """
-    if not isinstance(cfg, TrainConfig): cfg = TrainConfig.from_dict(cfg)
-    info, dev, out = rdata.get_info(cfg.dataset), device_for(cfg), cfg.output_dir
-    tracker = Tracker(cfg)                                            # fails fast if the store is unreachable
-    teacher = load_teacher(cfg, info.num_classes, dev) if cfg.needs_teacher else None
-    fp = run_fingerprint(cfg)
-    train_dl, test_dl, _ = rdata.get_loaders(cfg.dataset, cfg.batch_size, root=cfg.data_root, device=dev, seed=cfg.seed,
-                                             download=cfg.download, channels_last=use_channels_last(cfg, dev), padding=cfg.padding)
-    state = resumable_state(out, fp)                                  # every check has passed: only now is anything moved
-    twin = None
-    if state is None: state, twin = twin_state(cfg.reuse_from, fp, cfg.epochs)
-    if dev.type == 'cuda': torch.backends.cudnn.benchmark = True     # fixed batch shapes: let cuDNN pick its kernels
-    model, distiller, opt = build_training(cfg, dev, info.num_classes, teacher)
-    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=cfg.gamma)
-    start, history, run_id = restore(state, model, opt, sched, dev)
-    done = lambda m, outcome: {**m, 'run_id': run_id, 'out_dir': str(out), 'history': history, 'outcome': outcome}
-    if twin is None and start == cfg.epochs and (tracker.client is None or tracker.status(run_id) == 'FINISHED'):
-        distiller.remove_hooks()
-        metrics = save_final(cfg, fp, model, info.num_classes, history)
-        print(f"{cfg.run_name} is finished ({out / 'last.ckpt'}: epoch {start}/{cfg.epochs}); its other files were rewritten "
-              f"from it, nothing trained, MLflow run {run_id} left as it is")
-        return done(metrics, 'restored')
-    if twin is not None:
-        print(f"{cfg.run_name}: the same run (same fingerprint) is finished in {twin}; its result is taken, nothing trained")
-    elif state is not None: print(f"resuming {cfg.run_name} from {out / 'last.ckpt'} at epoch {start}/{cfg.epochs}")
-    amp = amp_dtype(cfg, dev); step = make_step(cfg, distiller, opt, amp)
-    tags = run_tags(cfg) | ({'rtk_nb.same_as': state.get('mlflow_run_id') or '', 'rtk_nb.same_as_dir': str(twin.resolve())} if twin else {})
-    run_id = tracker.start(None if twin else run_id, run_params(fp, num_classes=info.num_classes, device=str(dev), amp=str(amp),
-                                              channels_last=use_channels_last(cfg, dev), compile=cfg.compile), tags)
-    t0 = time.perf_counter()
-    try:
-        with stop_signals():
-            write_text(out / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-            if twin is not None:                                      # the twin's history is this run's record too
-                for row in history: tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=row['epoch'])
-                save_last(cfg, fp, model, opt, sched, dev, history, run_id)
-            for epoch in range(start, cfg.epochs):
-                row = train_epoch(step, distiller, opt, train_dl, epoch, cfg)
-                row['test_acc'] = evaluate(model, test_dl, amp)
-                sched.step(); history.append(row)
-                tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=epoch + 1)
-                save_last(cfg, fp, model, opt, sched, dev, history, run_id)
-                if cfg.progress: print_epoch(row, cfg.epochs)
-                for cb in callbacks or []: cb(epoch + 1, row)
-            metrics = save_final(cfg, fp, model, info.num_classes, history)
-            timings = {**run_timings(history), 'wall_time_s': time.perf_counter() - t0}   # returned; MLflow has them per epoch
-            for f in ('config.yaml', 'metrics.json', 'history.csv', 'model.ckpt'): tracker.log_artifact(out / f)
-            tracker.end('FINISHED')
-        return done({**metrics, **timings}, 'reused' if twin is not None else 'trained' if start < cfg.epochs else 'closed')
-    except KeyboardInterrupt: tracker.end('KILLED'); raise
-    except BaseException: tracker.end('FAILED'); raise
-    finally: distiller.remove_hooks()
+    from rtk_nb.group import fit_group            # the group engine builds on this module's pieces
+    cbs = [lambda epoch, rows, cb=cb: cb(epoch, rows[0]) for cb in callbacks or []]
+    r = fit_group([cfg], callbacks=cbs)[0]
+    if r['outcome'] == 'failed': raise DivergenceError(r['error'])
+    return r
 
 # %% ../nbs/03d_train.ipynb #172c121f
 def _as_config(cfg) -> TrainConfig: return cfg if isinstance(cfg, TrainConfig) else TrainConfig.from_dict(cfg)
