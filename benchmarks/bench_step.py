@@ -13,6 +13,16 @@ Pairs: the study's (params.yaml `pairs`, read with `rtk_nb.study.load_study`); m
   and fused SGD on CUDA; foreach SGD on CPU; `--compile forward` compiles the Distiller's forward, `--compile step` the whole
   step, as `TrainConfig.compile` does).
 
+With `--group`, it measures instead what training students together saves (`rtk_nb.group`): for the study's methods
+and for the ablation's keep × tau grid (as RTK runs), on each pair, side by side in one run:
+
+* solo: the K runs one after another, each with its own teacher forward per step (what `fit` does run by run);
+* group: the K students stepped together on one teacher forward per batch (`fit_group`, unfused);
+* fused: the same, the students stepped as one wide model (`fit_group(..., fuse=True)`),
+
+all in student-images/s: K × images / wall time (for solo, the sum of the K runs' times), each built exactly as
+`fit_group` builds it (`build_training`, `GroupForward`, `make_step`, `train_epoch`). Warm-up (compilation) is timed apart.
+
 Data are synthetic CIFAR-shaped uint8 images (seeded) with 100 classes and CIFAR-100's mean/std; nothing is downloaded.
 img/s is steady state: `--warmup` steps are run first and not timed, then `--steps` steps are timed by wall clock
 (with `torch.cuda.synchronize()` on CUDA). These are benchmark figures, not timed tests.
@@ -33,6 +43,7 @@ from rtk_nb.models import create_model, FeatureHooks
 from rtk_nb.checkpoint import save_checkpoint
 from rtk_nb.files import write_text
 from rtk_nb.train import TrainConfig, train_epoch, evaluate, build_training, make_step, load_teacher, amp_dtype, use_channels_last
+from rtk_nb.group import GroupForward, check_group
 from rtk_nb.config import COMPILE_MODES
 from rtk_nb.pipeline import SPLIT_SIZES as SPLITS    # train / test images per epoch of each dataset of the study
 from rtk_nb.study import Study, Pair, Run, load_study
@@ -212,6 +223,99 @@ def run_rtk_nb(args, dev, pair, method, x, y, info, estimate_eval=False) -> dict
         distiller.remove_hooks()
 
 # ----------------------------------------------------------------------------------------------------------------
+# 3. students together (--group): solo one after another, the group unfused, the group fused
+
+GROUP_MODES = ('solo', 'group', 'fused')
+
+def grid_cfgs(args, pair: str, grid: str) -> list[TrainConfig]:
+    "The runs of a group: the study's methods ('methods') or the ablation's keep × tau points as rtk runs ('ablation'), on `pair`."
+    if grid == 'methods': return [make_cfg(args, pair, m) for m in study().methods]
+    ab, rtk = study().ablation, make_cfg(args, pair, 'rtk')
+    return [rtk.replace(loss={'keep': k, 'tau': t}) for k in ab.keep for t in ab.tau]
+
+def run_group(args, dev, cfgs: list[TrainConfig], x, y, info, mode: str) -> dict:
+    "Student-images/s of `cfgs` trained `mode` ('solo': one after another; 'group'; 'fused'), built as fit_group builds them."
+    cfgs = check_group([c.replace(out_dir=f"bench/{k}") for k, c in enumerate(cfgs)])
+    torch.backends.cudnn.benchmark = dev.type == 'cuda'
+    start_peak(dev)
+    lead = cfgs[0]
+    distilled = [c for c in cfgs if c.needs_teacher]
+    teacher = load_teacher(distilled[0], info.num_classes, dev) if distilled else None
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    kw = dict(mean=info.mean, std=info.std, flip=info.flip, seed=lead.seed, device=dev, channels_last=use_channels_last(lead, dev))
+    cut = args.warmup * args.batch_size
+    warm_dl = rdata.DeviceLoader(xt[:cut], yt[:cut], lead.batch_size, train=True, **kw)
+    meas_dl = rdata.DeviceLoader(xt[cut:], yt[cut:], lead.batch_size, train=True, **kw)
+    amp, timed, warm = amp_dtype(lead, dev), 0.0, 0.0
+    for part in ([[c] for c in cfgs] if mode == 'solo' else [cfgs]):
+        built = [build_training(c, dev, info.num_classes, teacher) for c in part]
+        fwd, opts = GroupForward([d for _, d, _ in built], fuse=mode == 'fused'), [o for _, _, o in built]
+        step = make_step(lead, fwd, opts, amp)
+        try:
+            t = time.perf_counter(); train_epoch(step, fwd, opts, warm_dl, 0, lead); sync(dev); warm += time.perf_counter() - t
+            t = time.perf_counter(); train_epoch(step, fwd, opts, meas_dl, 1, lead); sync(dev); timed += time.perf_counter() - t
+        finally:
+            for _, d, _ in built: d.remove_hooks()
+        reset_between_configs(dev)
+    return {'student_img_s': len(cfgs) * args.steps * args.batch_size / timed, 'time_s': timed, 'warmup_s': warm,
+            'peak_mib': peak_mib(dev)}
+
+def group_report(args, dev, results: dict, argv, load_start='n/a') -> str:
+    L = ['# rtk_nb: students trained together (bench_step.py --group)\n',
+         f"- device: {device_name(dev)}", f"- torch {torch.__version__}, python {platform.python_version()}",
+         f"- batch size {args.batch_size}, warm-up steps {args.warmup} (timed apart: compilation happens there), timed steps "
+         f"{args.steps}, repeats {args.repeats} (best kept), compile {args.compile}",
+         f"- date {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}; load average (1/5/15 min) at start "
+         f"{load_start}, at end {loadavg()} on {os.cpu_count()} logical cores",
+         f"- command: `{argv}`",
+         '- synthetic CIFAR-shaped uint8 data, 100 classes; benchmark figures, not timed tests\n',
+         'student-images/s = K × images / wall time. solo: the K runs one after another (K × images / the sum of their '
+         'times); its figure is also the single-run img/s. group: one teacher forward per batch, K students stepped on it. '
+         'fused: the group with the students as one wide model (torch.func vmap).\n',
+         '| pair | runs | K | solo student-img/s | group student-img/s | group / solo | fused student-img/s | fused / solo | warm-up s (solo / group / fused) |',
+         '|---|---|---:|---:|---:|---:|---:|---:|---|']
+    for (pair, grid), r in results.items():
+        solo = r['solo']['student_img_s']
+        cell = lambda m: (f"{r[m]['student_img_s']:.1f}", f"{r[m]['student_img_s'] / solo:.2f}") if m in r else ('n/a', 'n/a')
+        (g, gr), (f, fr) = cell('group'), cell('fused')
+        L.append(f"| {pair} | {grid} | {r['K']} | {solo:.1f} | {g} | {gr} | {f} | {fr} | "
+                 f"{' / '.join(fmt(r[m]['warmup_s'], '.1f') if m in r else 'n/a' for m in GROUP_MODES)} |")
+    from rtk_nb.group import FUSE_AUTO
+    L.append('\nTargets (CPU: the 4-method group >= 1.25x solo, a 20-point ablation group >= 1.5x; no group slower than '
+             f"solo under fuse='auto', which is {'fused' if FUSE_AUTO.get(dev.type) else 'unfused'} on {dev.type}):\n")
+    for (pair, grid), r in results.items():
+        if 'group' not in r: continue
+        auto = r['fused' if FUSE_AUTO.get(dev.type) else 'group']['student_img_s'] / r['solo']['student_img_s']
+        goal = 1.25 if grid == 'methods' else 1.5 if r['K'] >= 20 else None
+        L.append(f"- {pair} {grid} (K={r['K']}): auto / solo = {auto:.2f}"
+                 + (f" -> {'met' if auto >= goal else 'NOT met'} (>= {goal})" if goal and dev.type == 'cpu' else
+                    f" -> {'met' if auto >= 1 else 'NOT met'} (>= 1.00)"))
+    return '\n'.join(L) + '\n'
+
+def main_group(args, dev, info, cmd) -> dict:
+    n = (args.warmup + args.steps) * args.batch_size
+    x, y = synthetic_data(n, info.num_classes, args.seed)
+    results, load_start = {}, loadavg()
+    print(f"device: {device_name(dev)}; batch {args.batch_size}, warm-up {args.warmup}, steps {args.steps}; --group", flush=True)
+    for pair in args.pairs:
+        for grid in args.grids:
+            cfgs = grid_cfgs(args, pair, grid)
+            r = results.setdefault((pair, grid), {'K': len(cfgs)})
+            for rep in range(args.repeats):
+                for mode in args.group_modes:          # back to back, so drifting load hits all alike
+                    t = time.perf_counter()
+                    m = run_group(args, dev, cfgs, x, y, info, mode)
+                    if mode not in r or m['student_img_s'] > r[mode]['student_img_s']: r[mode] = m
+                    print(f"  {pair:<18} {grid:<9} K={len(cfgs):<3} {mode:<6} {m['student_img_s']:8.1f} student-img/s  "
+                          f"(warm-up {m['warmup_s']:.1f} s, timed {m['time_s']:.1f} s, {time.perf_counter() - t:.1f} s)", flush=True)
+    md = group_report(args, dev, results, cmd, load_start)
+    print('\n' + md)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(args.out, md); print(f"written to {args.out}")
+    return results
+
+# ----------------------------------------------------------------------------------------------------------------
 # report
 
 def fmt(v, spec='.0f'):
@@ -351,9 +455,13 @@ def parse_args(argv=None):
     ap.add_argument('--pipelines', nargs='+', choices=PIPELINES, default=list(PIPELINES))
     ap.add_argument('--workers', type=int, help='conventional DataLoader workers (default: 2 on cpu, min(8, cores) on cuda)')
     ap.add_argument('--repeats', type=int, default=1, help='measure each config this many times (interleaved), keep the best')
-    ap.add_argument('--compile', choices=COMPILE_MODES, default='eager',
+    ap.add_argument('--compile', choices=COMPILE_MODES, default='auto',
                     help="rtk_nb's compile mode, as TrainConfig.compile: forward = the Distiller's forward, step = the whole step (CUDA graphs on a GPU)")
     ap.add_argument('--no-eval-estimate', action='store_true', help='skip timing evaluate() for the 200-epoch estimate')
+    ap.add_argument('--group', action='store_true', help='measure students trained together (rtk_nb.group): solo vs group vs fused')
+    ap.add_argument('--grids', nargs='+', choices=('methods', 'ablation'), default=['methods', 'ablation'],
+                    help="with --group: the study's methods, and/or the ablation's keep x tau grid as rtk runs")
+    ap.add_argument('--group-modes', nargs='+', choices=GROUP_MODES, default=list(GROUP_MODES), help='with --group: what to measure')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', type=Path, help='also write the Markdown report to this file')
     a = ap.parse_args(argv)
@@ -374,6 +482,7 @@ def main(argv=None):
     cmd = 'python ' + shlex.join(sys.argv if argv is None else [sys.argv[0], *argv])
     dev = torch.device(args.device)
     info = rdata.get_info(DATASET)
+    if args.group: return main_group(args, dev, info, cmd)
     n = (args.warmup + args.steps) * args.batch_size
     x, y = synthetic_data(n, info.num_classes, args.seed)
     results, load_start = {}, loadavg()

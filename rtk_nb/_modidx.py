@@ -182,6 +182,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'rtk_nb.pipeline.data_stage': ('pipeline.html#data_stage', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.deep_merge': ('pipeline.html#deep_merge', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.files_by_hand': ('pipeline.html#files_by_hand', 'rtk_nb/pipeline.py'),
+                                 'rtk_nb.pipeline.group_configs': ('pipeline.html#group_configs', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.keep_aside': ('pipeline.html#keep_aside', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.list_text': ('pipeline.html#list_text', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.missing_files': ('pipeline.html#missing_files', 'rtk_nb/pipeline.py'),

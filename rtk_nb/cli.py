@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('--config', help='instead of a stage: a YAML file with one TrainConfig mapping, e.g. {dataset: digits, epochs: 3}')
     a.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE',
                    help='override fields, values parsed as YAML: --set epochs=2 device=cpu loss.keep=0.25')
+    a = sub.add_parser('train-group', help='train the students of one group of params.yaml together: one teacher forward per batch')
+    a.add_argument('--params', default='params.yaml', help='the study file the group is read from (default params.yaml)')
+    a.add_argument('--dataset', required=True, help='a dataset of params.yaml')
+    a.add_argument('--pair', required=True, help='the pair name from params.yaml pairs, e.g. wrn_40_2-wrn_16_2')
+    a.add_argument('--seed', type=int, help="the seed (default: the first of params.yaml seeds)")
+    a.add_argument('--fuse', default='auto', choices=['auto', 'true', 'false'],
+                   help='step the students as one wide model (default auto: what the benchmark measured faster on the device)')
+    a.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='override fields of every run, as rtk-nb train --set')
     return ap
 
 # %% ../nbs/06_cli.ipynb #297eb08c
@@ -83,6 +91,16 @@ def _run(args) -> None:
         from rtk_nb.train import fit
         r = fit(train_config(args))
         print(f"{r['out_dir']}: test_acc {r['test_acc']:.2f}% after {r['epochs']} epochs")
+    elif args.cmd == 'train-group':
+        from rtk_nb.group import fit_group
+        from rtk_nb.pipeline import group_configs
+        cfgs = group_configs(args)
+        res = fit_group(cfgs, fuse={'true': True, 'false': False}.get(args.fuse, 'auto'))
+        for r in res:
+            acc = f"{r['test_acc']:.2f}%" if 'test_acc' in r else r.get('error', '')
+            print(f"{r['outcome']:>8}  {acc:>8}  {r['out_dir']}")
+        if failed := [r['out_dir'] for r in res if r['outcome'] == 'failed']:
+            print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr); raise SystemExit(1)
 
 def main(argv=None) -> int:
     """The `rtk-nb` command; returns the exit status (2: a user error, reported in one line).

@@ -13,12 +13,13 @@ from .losses import METHODS, describe_method
 from .config import TrainConfig, RECIPES
 from .files import write_text, write_json
 from .study import Study, load_study, plugins_root, _read_yaml
+from .group import check_group
 from . import data as rdata
 
 # %% auto #0
 __all__ = ['SPLIT_SIZES', 'IMG_PER_S', 'deep_merge', 'apply_profile', 'notebook_value', 'keep_aside', 'run_notebook',
            'data_stage', 'split_sizes', 'study_hours', 'missing_files', 'plan_device', 'plan_text', 'files_by_hand',
-           'before_repro', 'list_text', 'plugin_files_not_loaded', 'train_config']
+           'before_repro', 'list_text', 'plugin_files_not_loaded', 'train_config', 'group_configs']
 
 # %% ../nbs/04_pipeline.ipynb #e00c8470
 def deep_merge(base: dict, over: dict) -> dict:
@@ -311,3 +312,24 @@ def train_config(args) -> TrainConfig:
     run = load_study(args.params).stage_run(args.dataset, args.method, pair=args.pair, arch=args.arch, seed=args.seed,
                                             keep=args.keep, tau=args.tau)
     return TrainConfig.from_dict(deep_merge(run.config.to_dict(), over))
+
+# %% ../nbs/04_pipeline.ipynb #8470ffaa
+def group_configs(args) -> list[TrainConfig]:
+    """The runs of `rtk-nb train-group`: one group of the study (dataset, pair, seed), with `--set` overrides, checked as a group.
+
+    Args:
+        args (argparse.Namespace): the parsed arguments: `params` (the study file), `dataset`, `pair` (a pair's name),
+            `seed` (None: the study's first) and `set` (overrides, as `rtk-nb train --set`).
+
+    Returns:
+        The group's configs, in the study's order (`rtk_nb.group.check_group` has accepted them). A group the study
+        does not have raises `ConfigError` listing the ones it has.
+    """
+    study = load_study(args.params)
+    pr = study.pair(args.pair)
+    key = (args.dataset, pr.teacher, pr.student, study.seeds[0] if args.seed is None else args.seed)
+    groups, over = study.groups(), _overrides(args.set)
+    if key not in groups:
+        have = ', '.join(f"--dataset {d} --pair {t}-{s} --seed {x}" for d, t, s, x in groups)
+        raise ConfigError(f"{args.params} has no group of dataset {key[0]!r}, pair {pr.name!r}, seed {key[3]!r}; its groups: {have}")
+    return check_group([TrainConfig.from_dict(deep_merge(r.config.to_dict(), over)) for r in groups[key]])

@@ -32,3 +32,17 @@ def test_bench_step_runs_and_estimates_the_study(tmp_path):
     assert float(rows['svhn'][4]) > float(rows['cifar10'][4]) > 0     # SVHN has more training images per epoch
     total = float(re.search(r'study estimate: ([\d.]+) CPU-hours', md).group(1))
     assert abs(total - sum(float(v[6]) for v in rows.values())) < 0.1, (total, rows)
+
+def test_bench_step_group_runs(tmp_path):
+    "--group: the study's methods solo, as a group and fused, side by side in student-images/s (tiny CPU configuration)."
+    out = tmp_path / 'g.md'
+    r = subprocess.run([sys.executable, str(ROOT / 'benchmarks/bench_step.py'), '--device', 'cpu', '--group', '--grids', 'methods',
+                        '--steps', '1', '--warmup', '1', '--batch-size', '8', '--pairs', 'resnet56-resnet20', '--out', str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    md = out.read_text()
+    row = next(l for l in md.splitlines() if l.startswith('| resnet56-resnet20 | methods |'))
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    assert cells[2] == '4' and all(float(cells[i]) > 0 for i in (3, 4, 6)), row          # K = the study's 4 methods
+    assert abs(float(cells[5]) - float(cells[4]) / float(cells[3])) < 0.01, row           # group / solo is the ratio shown
+    assert "auto / solo" in md and 'student-images/s' in md

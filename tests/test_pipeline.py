@@ -120,6 +120,22 @@ def test_deleted_output_is_restored(repo):
     assert ran(r.stdout) == [f"student@{ds}-pair0-kd-0"], r.stdout      # that stage only: the curves see no change
     assert snapshot(folder) == before
 
+def test_train_group_keeps_a_finished_group(repo):
+    """`rtk-nb train-group` over a group the pipeline has trained: every run is kept (restored byte for byte from its
+    last.ckpt), nothing trains, MLflow is left as it is and DVC sees no change."""
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ds, pair = p['datasets'][0], p['pairs'][0]['name']
+    folders = sorted((repo / f"results/runs/{ds}/{pair}").iterdir())
+    before, (_, runs) = {f: snapshot(f) for f in folders}, mlflow_runs(repo, ds)
+    r = smoke.sh('rtk-nb', 'train-group', '--dataset', ds, '--pair', pair, '--seed', str(p['seeds'][0]), cwd=repo, env=smoke.smoke_env())
+    outcomes = [l.split()[0] for l in r.stdout.splitlines() if l.split() and l.split()[0] in ('restored', 'trained', 'reused', 'closed', 'failed')]
+    assert outcomes and set(outcomes) == {'restored'}, r.stdout[-3000:]
+    assert len(outcomes) == len(p['methods']) + (len(p['ablation']['keep']) * len(p['ablation']['tau'])
+                                                 if p['ablation']['dataset'] == ds and pair == f"{p['ablation']['teacher']}-{p['ablation']['student']}" else 0)
+    assert {f: snapshot(f) for f in folders} == before
+    _, after = mlflow_runs(repo, ds)
+    assert {x.info.run_id: x.info.status for x in after} == {x.info.run_id: x.info.status for x in runs}
+    assert ran(dvc(repo, 'repro').stdout) == []
+
 def test_dvc_exp_run_and_show(repo):
     """A user's experiment: commit the study's results, `dvc exp run -S loss.rtk.keep=0.25` reruns only the RTK
     students, the curves and the report; `dvc exp show`, `dvc metrics diff` and `dvc params diff` show the change."""
