@@ -418,7 +418,7 @@ def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dic
         DivergenceError: the loss became NaN or infinite (the MLflow run is FAILED, the last good `last.ckpt` kept).
     """
     from rtk_nb.group import fit_group            # the group engine builds on this module's pieces
-    cbs = [lambda epoch, rows, cb=cb: cb(epoch, rows[0]) for cb in callbacks or []]
+    cbs = [lambda epoch, rows, cb=cb: rows[0] is None or cb(epoch, rows[0]) for cb in callbacks or []]   # None: it failed
     r = fit_group([cfg], callbacks=cbs)[0]
     if r['outcome'] == 'failed': raise DivergenceError(r['error'])
     return r

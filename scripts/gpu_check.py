@@ -12,6 +12,10 @@ after its first epoch, then resumed from `last.ckpt` by a second `fit` call; it 
 * every loss of every epoch is finite,
 * every output is written: config.yaml, last.ckpt, model.ckpt, history.csv, metrics.json.
 
+Then, per pair and compile mode, the study's methods and one more rtk grid point train as a group
+(`rtk_nb.group.fit_group`), unfused and fused: interrupted after epoch 1, resumed, every run checked the same way
+(its img/s column is the group's student-images/s).
+
 It prints a table (method, pair, compile, img/s of the last epoch, peak GPU memory, ok) and exits 1 if any run
 failed. On a machine without a CUDA GPU it says so and exits 0 (`--device cpu` runs the same checks on the CPU:
 that is how the test suite keeps this script working).
@@ -108,6 +112,46 @@ def run_one(args, root: Path, pair, method: str, compiled: str, teacher_ckpt: st
     return row
 
 
+def run_group(args, root: Path, pair, compiled: str, fuse: bool, teacher_ckpt: str) -> dict:
+    """The study's methods and one more rtk grid point as a group (`rtk_nb.group.fit_group`, fused or not): interrupted
+    after epoch 1, resumed, every run checked as `run_one` checks one. Returns a row of the table (img/s: student-images/s)."""
+    import torch
+    from rtk_nb.train import TrainConfig
+    from rtk_nb.group import fit_group
+    from rtk_nb.study import load_study
+    methods = [m for m in load_study(ROOT / 'params.yaml', root=ROOT).methods]
+    grid = [(m, {}) for m in methods] + [('rtk', {'keep': 0.25})]
+    name = f"group×{len(grid)} {'fused' if fuse else 'unfused'}"
+    cfgs = [TrainConfig(**base_config(args, root), method=m, loss=l, teacher=pair.teacher, student=pair.student, teacher_ckpt=teacher_ckpt,
+                        compile=compiled, out_dir=str(root / 'groups' / f"{pair.name}-{compiled}-{'fused' if fuse else 'unfused'}" / f"{m}-{k}"))
+            for k, (m, l) in enumerate(grid)]
+    dev = torch.device('cuda' if args.device in ('auto', 'cuda') else args.device)
+    row = {'method': name, 'pair': pair.name, 'compile': compiled, 'img/s': None, 'peak MiB': None}
+    first = {}
+    def stop_after_first(epoch, rows):
+        if epoch == 1: first.update(enumerate(rows)); raise Interrupted
+    t0 = time.perf_counter()
+    try:
+        if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
+        try:
+            fit_group(cfgs, callbacks=[stop_after_first], fuse=fuse); raise AssertionError('the first fit_group was not interrupted')
+        except Interrupted: pass
+        res = fit_group(cfgs, fuse=fuse)
+        problems = [f"{c.method} {c.loss}: {p}" for k, c in enumerate(cfgs) for p in check_run(c, first[k])]
+        problems += [f"{c.method}: outcome {r['outcome']}" for c, r in zip(cfgs, res) if r['outcome'] != 'trained']
+        row['img/s'] = len(cfgs) * res[0]['history'][-1]['img_per_s']
+        if dev.type == 'cuda': row['peak MiB'] = torch.cuda.max_memory_allocated(dev) / 2**20
+        row['ok'] = 'ok' if not problems else 'FAIL: ' + '; '.join(problems)
+    except Exception as e:
+        traceback.print_exc(file=sys.stderr)
+        row['ok'] = f"FAIL: {type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''}"
+    finally:
+        try: torch._dynamo.reset()
+        except Exception: pass
+    row['s'] = time.perf_counter() - t0
+    return row
+
+
 def table(rows: list[dict]) -> str:
     fmt = lambda v, f: '—' if v is None else format(v, f)
     lines = ['| method | pair | compile | img/s | peak MiB | ok | s |', '|---|---|---|---:|---:|---|---:|']
@@ -127,8 +171,12 @@ def parse(argv=None):
                     help="teacher-student pairs, by name in params.yaml (default: every pair of the study)")
     ap.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS),
                     help='methods (default: every registered one)')
-    ap.add_argument('--compile', nargs='+', default=list(COMPILE_MODES), choices=COMPILE_MODES,
-                    help="eager: nothing compiled; forward: the Distiller's forward compiled; step: the whole step captured (default: all three)")
+    ap.add_argument('--compile', nargs='+', default=[m for m in COMPILE_MODES if m != 'auto'], choices=COMPILE_MODES,
+                    help="eager: nothing compiled; forward: the Distiller's forward compiled; step: the whole step captured "
+                         "(default: those three; auto is step on a GPU)")
+    ap.add_argument('--groups', nargs='*', default=['unfused', 'fused'], choices=['unfused', 'fused'],
+                    help="also train each pair's methods as a group (rtk_nb.group.fit_group), unfused and/or fused, "
+                         "with every compile mode; none: skip the groups (default: both)")
     ap.add_argument('--batch-size', type=int, default=128, help="the recipe's batch size (default 128)")
     ap.add_argument('--n-train', type=int, default=2048, help='synthetic training images (default 2048: 16 steps an epoch)')
     ap.add_argument('--n-test', type=int, default=512, help='synthetic test images (default 512)')
@@ -170,6 +218,11 @@ def main(argv=None) -> int:
             for method in args.methods:
                 for c in args.compile:
                     rows.append(run_one(args, root, pair, method, c, teachers[pair.teacher]))
+                    r = rows[-1]
+                    print(f"  {r['method']:>7} {r['pair']:<18} compile {r['compile']:<4} {r['ok'][:60]}", flush=True)
+            for c in args.compile:
+                for g in args.groups:
+                    rows.append(run_group(args, root, pair, c, g == 'fused', teachers[pair.teacher]))
                     r = rows[-1]
                     print(f"  {r['method']:>7} {r['pair']:<18} compile {r['compile']:<4} {r['ok'][:60]}", flush=True)
     finally:

@@ -23,14 +23,14 @@ def test_cpu_run_checks_fit_resume_outputs():
                        capture_output=True, text=True, timeout=600)
     print(r.stdout[-1500:])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    for m in ('rtk', 'at+kd'):
-        assert f"| {m} | resnet56-resnet20 | eager |" in r.stdout and '| ok |' in r.stdout
-    assert '2 runs in' in r.stdout and '2 ok, 0 failed' in r.stdout
+    for m in ('rtk', 'at+kd', 'group×5 unfused', 'group×5 fused'):      # and the study's methods + a grid point as a group
+        assert f"| {m} | resnet56-resnet20 | eager |" in r.stdout and '| ok |' in r.stdout, m
+    assert '4 runs in' in r.stdout and '4 ok, 0 failed' in r.stdout
 
 def test_nonfinite_loss_fails_the_check(monkeypatch, capsys):
     import rtk_nb.losses as L
     monkeypatch.setattr(L, 'rtk_loss', lambda *a, **k: torch.tensor(float('nan'), requires_grad=True))
-    assert gpu_check.main([*SMALL, '--methods', 'vanilla', 'rtk']) == 1
+    assert gpu_check.main([*SMALL, '--methods', 'vanilla', 'rtk', '--groups']) == 1
     out = capsys.readouterr().out
     assert '| vanilla | resnet56-resnet20 | eager |' in out and '1 ok, 1 failed' in out
     assert '| rtk | resnet56-resnet20 | eager | — | — | FAIL: DivergenceError' in out, out
