@@ -2,6 +2,7 @@
 
 d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_url': '', 'lib_path': 'rtk_nb'},
   'syms': { 'rtk_nb.checkpoint': { 'rtk_nb.checkpoint.CheckpointError': ('checkpoint.html#checkpointerror', 'rtk_nb/checkpoint.py'),
+                                   'rtk_nb.checkpoint._archive': ('checkpoint.html#_archive', 'rtk_nb/checkpoint.py'),
                                    'rtk_nb.checkpoint._read': ('checkpoint.html#_read', 'rtk_nb/checkpoint.py'),
                                    'rtk_nb.checkpoint.checkpoint_digest': ('checkpoint.html#checkpoint_digest', 'rtk_nb/checkpoint.py'),
                                    'rtk_nb.checkpoint.load_checkpoint': ('checkpoint.html#load_checkpoint', 'rtk_nb/checkpoint.py'),
