@@ -50,7 +50,8 @@ def load_plugin(entry: str, root='.'):
     is_file = entry.endswith('.py')
     path = (Path(root) / entry).resolve()
     if is_file and not path.is_file():
-        raise ConfigError(f"plugin {entry!r}: no such file {path} (plugin files are named relative to the project's folder, where dvc.yaml is)")
+        raise ConfigError(f"plugin {entry!r}: no such file {path} "
+                          "(plugin files are named relative to the project's folder, where dvc.yaml is)")
     try: return _import_file(path) if is_file else importlib.import_module(entry)
     except ModuleNotFoundError as e:
         if not is_file and e.name in (entry, entry.split('.')[0]):
@@ -358,7 +359,8 @@ def pair(self: Study, name: str) -> Pair:
     """
     for pr in self.pairs:
         if pr.name == name: return pr
-    raise ConfigError(f"pair {name!r} is not in params.yaml pairs: {[pr.name for pr in self.pairs]}{did_you_mean(name, [pr.name for pr in self.pairs])}")
+    names = [pr.name for pr in self.pairs]
+    raise ConfigError(f"pair {name!r} is not in params.yaml pairs: {names}{did_you_mean(name, names)}")
 
 @patch
 def teacher_run(self: Study, dataset: str, arch: str) -> Run:
@@ -417,7 +419,8 @@ def _build_runs(study, where: str):
     todo = ([(f"the teacher {a} of {ds}", study.teacher_run, (ds, a)) for ds in study.datasets for a in study.teachers]
             + [(f"the {m} runs of {ds}, pair {pr.name}", study.student_run, (ds, m, pr.name, s))
                for ds in study.datasets for pr in study.pairs for m in study.methods for s in study.seeds]
-            + [(f"ablation: grid point keep={k}, tau={t}", study.ablation_run, (k, t, s)) for k in ab.keep for t in ab.tau for s in study.seeds])
+            + [(f"ablation: grid point keep={k}, tau={t}", study.ablation_run, (k, t, s))
+               for k in ab.keep for t in ab.tau for s in study.seeds])
     for what, build, args in todo:
         try: yield build(*args)
         except ConfigError as e: raise ConfigError(f"{where}: {what}: {e}") from None
