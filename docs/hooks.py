@@ -96,12 +96,26 @@ def _md_inline(text: str) -> str:
     return ''.join(f"<code>{html.escape(p[1:-1])}</code>" if p.startswith('`') and p.endswith('`') else html.escape(p)
                    for p in parts)
 
+def _ann(a) -> str:
+    "An annotation as the source wrote it (a string under `from __future__ import annotations`), '' for none."
+    return '' if a is inspect.Parameter.empty else a if isinstance(a, str) else inspect.formatannotation(a)
+
+def _param(p: inspect.Parameter) -> str:
+    star = {p.VAR_POSITIONAL: '*', p.VAR_KEYWORD: '**'}.get(p.kind, '')
+    ann, default = _ann(p.annotation), '' if p.default is p.empty else repr(p.default)
+    return f"{star}{p.name}{': ' + ann if ann else ''}{(' = ' if ann else '=') + default if default else ''}"
+
 def _signature(name: str, obj) -> str:
     "`name(params) -> ret`, one parameter a line when it would not fit in 96 characters (as black lays them out)."
     try: sig = inspect.signature(obj)
     except (TypeError, ValueError): return name
-    params = [str(p) for p in sig.parameters.values() if p.name not in ('self', 'cls')]
-    ret = '' if sig.return_annotation is inspect.Signature.empty else f" -> {inspect.formatannotation(sig.return_annotation)}"
+    params, star = [], False
+    for p in sig.parameters.values():
+        if p.name in ('self', 'cls'): continue
+        if p.kind == p.KEYWORD_ONLY and not star: params.append('*')
+        star = star or p.kind in (p.KEYWORD_ONLY, p.VAR_POSITIONAL)
+        params.append(_param(p))
+    ret = f" -> {_ann(sig.return_annotation)}" if _ann(sig.return_annotation) and not inspect.isclass(obj) else ''
     one = f"{name}({', '.join(params)}){ret}"
     return one if len(one) <= 96 else f"{name}(\n" + ''.join(f"    {p},\n" for p in params) + f"){ret}"
 
@@ -123,9 +137,9 @@ def _doc_entry(module: str, qual: str, obj, kind: str) -> str:
             rows = []
             for prm in s.value:
                 sp = sig_params.get(prm.name.lstrip('*'))
-                ann = prm.annotation or (inspect.formatannotation(sp.annotation) if sp is not None and sp.annotation is not inspect.Parameter.empty else '')
+                ann = str(prm.annotation or (_ann(sp.annotation) if sp is not None else ''))
                 default = '' if sp is None or sp.default is inspect.Parameter.empty else repr(sp.default)
-                rows.append(f"<tr><td><code>{html.escape(prm.name)}</code></td><td><code>{html.escape(str(ann))}</code></td>"
+                rows.append(f"<tr><td><code>{html.escape(prm.name)}</code></td><td>{'<code>' + html.escape(ann) + '</code>' if ann else ''}</td>"
                             f"<td>{'<code>' + html.escape(default) + '</code>' if default else ''}</td><td>{_md_inline(prm.description)}</td></tr>")
             head = 'attribute' if kindv == 'attributes' else 'parameter'
             out.append(f'<table class="rtk-api-params"><thead><tr><th>{head}</th><th>type</th><th>default</th><th>description</th></tr></thead>'
@@ -153,9 +167,13 @@ def api_cell(module: str, src: str) -> str:
         if obj is None: continue
         if inspect.isclass(obj):
             entries.append(_doc_entry(module, qual, obj, 'class'))
-            for n, m in vars(obj).items():          # the public methods written in the class body
+            try: lines, start = inspect.getsourcelines(obj)
+            except (OSError, TypeError): lines, start = [], 0
+            body = range(start, start + len(lines))
+            for n, m in vars(obj).items():          # the public methods written in the class body (not those added by @patch)
                 f = m.__func__ if isinstance(m, (classmethod, staticmethod)) else m
-                if not n.startswith('_') and inspect.isfunction(f) and f.__doc__ and f.__module__ == module and f.__qualname__.startswith(qual + '.'):
+                if (not n.startswith('_') and inspect.isfunction(f) and f.__doc__ and f.__module__ == module
+                        and f.__code__.co_firstlineno in body):
                     entries.append(_doc_entry(module, f"{qual}.{n}", getattr(obj, n), 'method'))
         elif callable(obj):
             entries.append(_doc_entry(module, qual, obj, 'method' if '.' in qual else 'function'))
