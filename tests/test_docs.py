@@ -110,6 +110,8 @@ def test_api_under_the_code(docs_site):
     for p in ('s_feats', 't_feats', 'beta', 'keep', 'tau'): assert f'<td><code>{p}</code></td>' in entry, p
     study = pages['04a_study']
     assert 'Study.stage_run(' in study and '<td><code>keep</code></td>' in study
+    api = fetch(f'{docs_site}/api.html')            # the one-page index shows the @patch'ed functions as Study's methods
+    assert 'id="rtk_nb.study.Study.runs"' in api and 'id="rtk_nb.study.runs"' not in api
 
 def test_backticked_names_link_to_their_entries(docs_site):
     "A public name in backticks in the prose is a link to its entry, on its own page or another."
