@@ -5,7 +5,7 @@ VENV  ?= .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test check-clean check-sync check-outputs outputs readme nbtest pytest repro smoke gpu-check docs clean-venv
+.PHONY: help venv test check-clean check-sync check-outputs outputs lint readme nbtest pytest repro smoke gpu-check docs clean-venv
 
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro); prints the plan first, stops on a CPU unless ALLOW_CPU=1"
@@ -43,6 +43,10 @@ check-outputs: venv
 outputs: venv
 	$(BIN)/python scripts/nb_outputs.py
 
+# The notebooks' code lines fit a docs page at 1400 px: ruff holds the limit (pyproject.toml [tool.ruff]).
+lint: venv
+	@$(BIN)/ruff check && echo "ok: notebook code lines within ruff's line-length"
+
 # README.md is generated from nbs/index.ipynb (nbdev-readme needs Quarto, which this offline setup lacks)
 readme: venv
 	@$(BIN)/jupyter nbconvert --to markdown --log-level WARN nbs/index.ipynb --output-dir . --output README
@@ -53,7 +57,7 @@ nbtest: venv
 pytest: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA --durations=10 tests
 
-test: check-clean check-sync check-outputs nbtest pytest
+test: check-clean check-sync lint check-outputs nbtest pytest
 
 # check-params --before-repro: the plan (runs, data, device, estimated time); stops on a CPU unless ALLOW_CPU=1,
 # and lists every archive that cannot be downloaded, before any training

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03b_checkpoint.ipynb #e276b8b4
 from __future__ import annotations
-import hashlib, io
+import hashlib, io, re
 from pathlib import Path
 import torch
 from .files import atomic_write
@@ -16,38 +16,59 @@ __all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'checkpoint_
 class CheckpointError(RuntimeError):
     "A checkpoint is missing, truncated, altered or unsafe: the message names the file."
 
-_MAGIC = b'RTKNB-CKPT-1\n'
+_MAGIC_V1 = b'RTKNB-CKPT-1\n'            # the previous format: this header, the digest, a newline, then torch.save's bytes
+_EOCD = b'PK\x05\x06'                     # a zip's end-of-central-directory record: 22 bytes, then the comment
+_TRAILER = re.compile(rb'RTKNB-CKPT-2 sha256=([0-9a-f]{64})\Z')
+
+def _archive(obj: dict) -> bytes:
+    "`obj` as `torch.save` writes it: a zip archive with an empty comment (the bytes the digest is taken of)."
+    buf = io.BytesIO(); torch.save(obj, buf); payload = buf.getvalue()
+    if payload[-22:-18] != _EOCD or payload[-2:] != b'\0\0':
+        raise CheckpointError("torch.save wrote an archive without a plain end record: cannot add the integrity comment")
+    return payload
 
 def save_checkpoint(obj: dict, path) -> Path:
-    """Atomically write `obj` (tensors, numbers, strings, lists, dicts) to `path` with an integrity header.
+    """Atomically write `obj` with `torch.save`, its SHA-256 recorded in the zip comment: `torch.load` reads the file.
 
     Args:
         obj: the content: a dict holding only tensors, numbers, strings, lists and dicts, so that `load_checkpoint`
-            can read it back with `weights_only=True`.
+            (and `torch.load(path, weights_only=True)`) can read it back. The training loop puts the model's
+            `state_dict` under `'model'`.
         path (str | Path): the file to write; missing parent folders are created and an existing file is replaced.
 
     Returns:
         `path`, as a `Path`.
     """
-    buf = io.BytesIO(); torch.save(obj, buf); payload = buf.getvalue()
-    return atomic_write(path, lambda f: f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b'\n' + payload))
+    payload = _archive(obj)
+    comment = b'RTKNB-CKPT-2 sha256=' + hashlib.sha256(payload).hexdigest().encode()
+    return atomic_write(path, lambda f: f.write(payload[:-2] + len(comment).to_bytes(2, 'little') + comment))
 
 # %% ../nbs/03b_checkpoint.ipynb #4c894727
-def _read(path) -> tuple[bytes, str, bytes]:
+def _read(path) -> tuple[str, bytes]:
+    "The recorded digest and the verified archive (`torch.save`'s bytes, empty comment) of the checkpoint at `path`."
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"checkpoint {path} does not exist")
-    raw = path.read_bytes()
-    if not raw.startswith(_MAGIC) or len(raw) < len(_MAGIC) + 65:
+    raw, fix = path.read_bytes(), "It was not used. Delete it and rerun the stage that makes it."
+    if raw.startswith(_MAGIC_V1) and len(raw) >= len(_MAGIC_V1) + 65:              # the previous format
+        digest, payload = raw[len(_MAGIC_V1):len(_MAGIC_V1) + 64].decode(errors='replace'), raw[len(_MAGIC_V1) + 65:]
+    elif raw.startswith(b'PK\x03\x04'):                                             # a zip archive: torch.save's
+        m, n = _TRAILER.search(raw[-84:]), 84
+        if not m or raw[-n - 22:-n - 18] != _EOCD or int.from_bytes(raw[-n - 2:-n], 'little') != n:
+            raise CheckpointError(f"checkpoint {path} is corrupt (truncated or altered: its integrity record, the zip "
+                                  f"comment 'RTKNB-CKPT-2 sha256=...', is missing). {fix}")
+        digest, payload = m.group(1).decode(), raw[:-n - 2] + b'\0\0'
+    else:
         raise CheckpointError(f"{path} is not an rtk_nb checkpoint (bad header): it is corrupt or another format. "
                               "Delete it and rerun the stage that makes it.")
-    digest, payload = raw[len(_MAGIC):len(_MAGIC) + 64].decode(errors='replace'), raw[len(_MAGIC) + 65:]
     if hashlib.sha256(payload).hexdigest() != digest:
-        raise CheckpointError(f"checkpoint {path} is corrupt (truncated or altered: SHA-256 mismatch). "
-                              "It was not used. Delete it and rerun the stage that makes it.")
-    return raw, digest, payload
+        raise CheckpointError(f"checkpoint {path} is corrupt (truncated or altered: SHA-256 mismatch). {fix}")
+    return digest, payload
 
 def load_checkpoint(path, map_location='cpu') -> dict:
     """Read a checkpoint written by `save_checkpoint`, verifying its SHA-256; loads with `weights_only=True`.
+
+    Both formats load: the current one (what `torch.load` opens; digest in the zip comment) and the previous one
+    (header `RTKNB-CKPT-1`).
 
     Args:
         path (str | Path): the checkpoint file. A missing, corrupt or unsafe file raises `CheckpointError` naming it.
@@ -57,7 +78,7 @@ def load_checkpoint(path, map_location='cpu') -> dict:
     Returns:
         The dict that was saved.
     """
-    _, _, payload = _read(path)
+    _, payload = _read(path)
     try:
         return torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
     except Exception as e:
@@ -67,10 +88,13 @@ def load_checkpoint(path, map_location='cpu') -> dict:
 def checkpoint_digest(path) -> str:
     """The verified SHA-256 of the checkpoint's content: what identifies, e.g., the teacher a student learnt from.
 
+    It is the digest of `torch.save`'s bytes with an empty zip comment, the same in both formats: a checkpoint written
+    again in the current format keeps the digest it had in the previous one.
+
     Args:
         path (str | Path): a checkpoint written by `save_checkpoint`; a missing or corrupt file raises `CheckpointError`.
 
     Returns:
         The digest as 64 hexadecimal characters.
     """
-    return _read(path)[1]
+    return _read(path)[0]

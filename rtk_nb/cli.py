@@ -25,20 +25,23 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('--root', default='data', help='data folder (default data)')
     a.add_argument('--download', default='true', type=str.lower, choices=['true', 'false'],
                    help='download missing archives (default true); false: fail with instructions instead')
-    a.add_argument('--params', default='params.yaml', help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
+    a.add_argument('--params', default='params.yaml',
+                   help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
     a = sub.add_parser('apply-profile', help='merge a profile into params.yaml')
     a.add_argument('profile', help='a partial params file, e.g. profiles/smoke.yaml')
     a.add_argument('--params', default='params.yaml', help='the params file to merge it into (default params.yaml)')
     a = sub.add_parser('list', help='list the registered datasets, models, methods or recipes')
     a.add_argument('what', choices=['datasets', 'models', 'methods', 'recipes'], help='which registry')
-    a.add_argument('--params', default='params.yaml', help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
+    a.add_argument('--params', default='params.yaml',
+                   help='a study file whose plugins are loaded first, if it exists (default params.yaml)')
     a = sub.add_parser('notebook', help='execute a pipeline notebook with papermill (what the DVC stages run)')
     a.add_argument('notebook', help='the notebook, e.g. pipelines/train.ipynb')
     a.add_argument('output', help='where the executed copy goes (an earlier one there is kept aside)')
     a.add_argument('-p', '--parameter', nargs=2, action='append', default=[], metavar=('NAME', 'VALUE'),
                    help="a parameter of the notebook's parameters cell (unknown names are errors)")
     a = sub.add_parser('train', help='run one training run, exactly as its pipeline stage would')
-    a.add_argument('--params', default='params.yaml', help='the study file the stage is read from, and whose plugins are loaded (default params.yaml)')
+    a.add_argument('--params', default='params.yaml',
+                   help='the study file the stage is read from, and whose plugins are loaded (default params.yaml)')
     a.add_argument('--dataset', help='a dataset of params.yaml (stage mode)')
     a.add_argument('--method', default='teacher', help="'teacher' (default) or a method of params.yaml")
     a.add_argument('--arch', help='teacher runs: the teacher architecture (one of params.yaml teachers)')

@@ -269,7 +269,8 @@ def _cifar_converter(folder: str, train: tuple[str, ...], test: tuple[str, ...],
                 for m in members:
                     try: f = tf.extractfile(f'{folder}/{m}')
                     except KeyError:
-                        raise DataError(f"{path} has no member {folder}/{m}: not the right archive? Delete it and run prepare again.") from None
+                        raise DataError(f"{path} has no member {folder}/{m}: not the right archive? "
+                                        "Delete it and run prepare again.") from None
                     d = pickle.load(f, encoding='bytes')
                     xs.append(np.asarray(d[b'data'], dtype=np.uint8).reshape(-1, 3, 32, 32))
                     ys.append(np.asarray(d[label_key], dtype=np.int64))
@@ -322,7 +323,8 @@ def _cinic_convert(raw_dir: Path, info: DatasetInfo, progress: bool = True) -> d
         while gz.read(1 << 20): pass    # read to the very end, so that gzip checks its CRC-32 and length
     out = {}
     for s, it in items.items():
-        if not it: raise DataError(f"{path} has no PNG images under '{s}/<class>/': incomplete or not CINIC-10. Delete it and run prepare again.")
+        if not it: raise DataError(f"{path} has no PNG images under '{s}/<class>/': incomplete or not CINIC-10. "
+                                   "Delete it and run prepare again.")
         it.sort(key=lambda t: t[:2])
         out[s] = np.stack([t[2] for t in it]), np.array([t[0] for t in it], dtype=np.int64)
     return out
@@ -377,7 +379,8 @@ PADDINGS = ('zero', 'reflect')
 
 def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: bool = True,
             padding: str = 'zero') -> torch.Tensor:
-    """Per-sample random crop of B×C×H×W `x` after padding by `pad` (`padding`: 'zero' or 'reflect'), and (if `flip`) horizontal flip with p=½.
+    """Per-sample random crop of B×C×H×W `x` after padding by `pad` (`padding`: 'zero' or 'reflect'), and (if `flip`)
+    horizontal flip with p=½.
 
     Args:
         x: the B×C×H×W batch, of any dtype (uint8 in `DeviceLoader`, before normalisation, so that a zero-padded pixel
@@ -444,7 +447,8 @@ class DeviceLoader:
                  device='cpu', drop_last: bool = False, channels_last: bool = False, padding: str = 'zero'):
         x, y = torch.as_tensor(x), torch.as_tensor(y)
         if padding not in PADDINGS: raise DataError(f"padding={padding!r} is unknown; valid: {', '.join(PADDINGS)}")
-        if x.dim() != 4 or x.dtype != torch.uint8: raise DataError(f"DeviceLoader wants uint8 N×C×H×W images, got {x.dtype} {tuple(x.shape)}")
+        if x.dim() != 4 or x.dtype != torch.uint8:
+            raise DataError(f"DeviceLoader wants uint8 N×C×H×W images, got {x.dtype} {tuple(x.shape)}")
         if y.shape != (len(x),): raise DataError(f"DeviceLoader: {len(x)} images but labels of shape {tuple(y.shape)}")
         if batch_size < 1: raise DataError(f"batch_size must be >= 1, got {batch_size}")
         self.device = torch.device(device)

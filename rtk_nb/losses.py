@@ -91,7 +91,8 @@ def n_keep(keep: float, channels: int) -> int:
     return max(1, round(keep * channels))
 
 def rtk_target(s: torch.Tensor, t: torch.Tensor, p: float = 2, keep: float = 0.5, tau: float = 0.1):
-    """RTK target for student map `s` and teacher map `t` → `(target B×HW, selected channel indices B×n, weights B×n)`, all detached, float32.
+    """RTK target for student map `s` and teacher map `t` → `(target B×HW, selected channel indices B×n, weights B×n)`,
+    all detached, float32.
 
     Args:
         s: the student's B×C_s×H×W feature map; its attention map `a(s)` is the query.
@@ -246,7 +247,8 @@ def register_term(name: str, replace: bool = False):
         (Callable[[type], type]): The decorator; it registers the class and returns it unchanged.
     """
     def deco(cls):
-        if name in LOSS_TERMS and not replace: raise ValueError(f"loss term {name!r} is already registered; pass replace=True to replace it")
+        if name in LOSS_TERMS and not replace:
+            raise ValueError(f"loss term {name!r} is already registered; pass replace=True to replace it")
         LOSS_TERMS[name] = cls; return cls
     return deco
 
@@ -265,7 +267,8 @@ def register_method(name: str, terms: Sequence[str], replace: bool = False):
     METHODS[name] = tuple(terms)
 
 class LossTerm(nn.Module):
-    """Base class. Subclasses set `settings_class` (a `Settings` dataclass or None), `needs_teacher`, `needs_features`, and implement `forward`.
+    """Base class. Subclasses set `settings_class` (a `Settings` dataclass or None), `needs_teacher`, `needs_features`,
+    and implement `forward`.
 
     `forward` is called with the keywords `s_logits`, `y`, `t_logits`, `s_feats` and `t_feats` (taking `**_` for those
     it does not use) and returns a dict of named losses.
@@ -274,7 +277,8 @@ class LossTerm(nn.Module):
         cfg (Settings | None): the term's checked settings, an instance of its `settings_class`; None for a term without settings.
 
     Attributes:
-        settings_class (type[Settings] | None): the `Settings` dataclass of the term's settings (a class attribute); None: the term has none.
+        settings_class (type[Settings] | None): the `Settings` dataclass of the term's settings (a class attribute);
+            None: the term has none.
         needs_teacher (bool): whether the term needs the teacher's logits or features (a class attribute).
         needs_features (bool): whether the term needs the student's and the teacher's stage features (a class attribute).
     """

@@ -31,7 +31,8 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {}
 
 def register_model(name: str, stages: Sequence[str], replace: bool = False):
-    """Decorator: register `fn(num_classes=...)` under `name`, with the layer names of its distillation stages (a taken name needs `replace=True`).
+    """Decorator: register `fn(num_classes=...)` under `name`, with the layer names of its distillation stages
+    (a taken name needs `replace=True`).
 
     Args:
         name: the name to register under, e.g. `'wrn_40_2'`.

@@ -81,7 +81,8 @@ def keep_aside(path: Path) -> Path | None:
     return dest
 
 def run_notebook(nb, out, params: dict, log_output: bool = True) -> Path:
-    """Execute notebook `nb` into `out` with papermill: parameters checked against its `parameters` cell, an earlier `out` kept aside, the kernel over IPC.
+    """Execute notebook `nb` into `out` with papermill: parameters checked against its `parameters` cell, an earlier `out`
+    kept aside, the kernel over IPC.
 
     Args:
         nb (str | Path): the notebook to run, e.g. `pipelines/train.ipynb`.
@@ -164,7 +165,8 @@ def missing_files(study: Study, root='data') -> list[tuple[str, object, Path]]:
     for ds in study.datasets:
         info = rdata.get_info(ds)
         if (Path(root) / ds / 'prepared.json').exists(): continue
-        out += [(ds, rf, Path(root) / ds / 'raw' / rf.filename) for rf in info.files if not (Path(root) / ds / 'raw' / rf.filename).exists()]
+        raw = Path(root) / ds / 'raw'
+        out += [(ds, rf, raw / rf.filename) for rf in info.files if not (raw / rf.filename).exists()]
     return out
 
 # %% ../nbs/04_pipeline.ipynb #b0d686c4
@@ -189,7 +191,8 @@ def _data_lines(study: Study, root) -> list[str]:
                  f"to download: {', '.join(f'{rf.filename} ({_mb(rf.size)})' for rf, _ in files)}" if files else
                  'raw files present, cache to build' if rdata.get_info(ds).files else 'made locally (no download)')
         L.append(f"data {ds:<10} {state}")
-    if miss: L.append(f"data to download in all: {_mb(sum(rf.size or 0 for _, rf, _ in miss))} (train.download: {study.train.get('download')})")
+    if miss:
+        L.append(f"data to download in all: {_mb(sum(rf.size or 0 for _, rf, _ in miss))} (train.download: {study.train.get('download')})")
     return L
 
 def plan_text(study: Study, root='data', device: str | None = None) -> str:
@@ -274,7 +277,8 @@ def list_text(what: str) -> str:
     return '\n\n'.join(f"{m}  (terms: {' + '.join(METHODS[m])})\n  " + describe_method(m).replace('\n', '\n  ') for m in METHODS)
 
 def plugin_files_not_loaded(params='params.yaml', folder='user_plugins') -> list[str]:
-    """The `.py` files of the project's `folder` that the study file `params` does not name under `plugins:` (what `rtk-nb list` points out).
+    """The `.py` files of the project's `folder` that the study file `params` does not name under `plugins:`
+    (what `rtk-nb list` points out).
 
     Args:
         params (str | Path): the study file.
@@ -299,7 +303,8 @@ def train_config(args) -> TrainConfig:
     """The `TrainConfig` of `rtk-nb train`: a pipeline stage's (from params.yaml) or a YAML file's, with `--set` overrides.
 
     Args:
-        args (argparse.Namespace): the parsed `rtk-nb train` arguments (`params`, `dataset`, `method`, `pair`, `arch`, `seed`, `keep`, `tau`, `config`, `set`).
+        args (argparse.Namespace): the parsed `rtk-nb train` arguments (`params`, `dataset`, `method`, `pair`, `arch`, `seed`,
+            `keep`, `tau`, `config`, `set`).
     """
     over = _overrides(args.set)
     if args.config:

@@ -266,7 +266,8 @@ def attention_figure(teacher_ckpt, student_ckpt, dataset: str, n_images: int = 4
     for i in range(n_images):
         maps = [x8[i].permute(1, 2, 0).numpy(), at_t[i].view(H, H), at_s[i].view(H, H), tgt[i].view(H, H)]
         titles = ['image', 'teacher a(T) = AT target', 'student a(S)',
-                  f"RTK target: {len(idx[i])}/{ft.shape[1]} ch\n" + ' '.join(f"{c}:{v:.2f}" for c, v in zip(idx[i][:4].tolist(), w[i][:4].tolist()))
+                  f"RTK target: {len(idx[i])}/{ft.shape[1]} ch\n"
+                  + ' '.join(f"{c}:{v:.2f}" for c, v in zip(idx[i][:4].tolist(), w[i][:4].tolist()))
                   + (' …' if len(idx[i]) > 4 else '')]
         for ax, mp, ti in zip(axes[i], maps, titles):
             ax.imshow(mp, cmap=None if mp.ndim == 3 else 'viridis'); ax.set_title(ti, fontsize=7); ax.axis('off')
@@ -453,7 +454,8 @@ def _tau_label(t) -> str: return '∞' if np.isinf(t) else f"{t:g}"
 def _heatmap(ax, tab: pd.DataFrame, title: str, fmt: str, cmap: str):
     "One annotated keep × τ heatmap; the AT cell (keep=1, τ=∞) outlined."
     im = ax.imshow(tab.values.astype(float), cmap=cmap, aspect='auto')
-    ax.set_xticks(range(tab.shape[1]), [_tau_label(t) for t in tab.columns]); ax.set_yticks(range(tab.shape[0]), [f"{k:g}" for k in tab.index])
+    ax.set_xticks(range(tab.shape[1]), [_tau_label(t) for t in tab.columns])
+    ax.set_yticks(range(tab.shape[0]), [f"{k:g}" for k in tab.index])
     ax.set_xlabel('τ'); ax.set_ylabel('keep'); ax.set_title(title, fontsize=9)
     for (i, j), v in np.ndenumerate(tab.values.astype(float)):
         ax.text(j, i, '—' if np.isnan(v) else format(v, fmt), ha='center', va='center', fontsize=8,

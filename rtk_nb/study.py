@@ -8,6 +8,7 @@ import dataclasses, hashlib, importlib, importlib.util, sys, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
+from fastcore.basics import patch
 from .checks import ConfigError, check_keys, check_name, check_int, is_int, did_you_mean
 from .models import list_models
 from .losses import TEACHER, METHODS, method_settings
@@ -17,8 +18,7 @@ from . import data as rdata
 
 # %% auto #0
 __all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_KEYS', 'RESULTS', 'load_plugin', 'load_plugins',
-           'plugins_root', 'plugins_of', 'Pair', 'Ablation', 'Run', 'StudyLayout', 'StudyRuns', 'StudyIndex', 'Study',
-           'load_study']
+           'plugins_root', 'plugins_of', 'Pair', 'Ablation', 'Run', 'Study', 'load_study']
 
 # %% ../nbs/04a_study.ipynb #aae18dca
 def _where_failed(e: BaseException) -> str:
@@ -50,7 +50,8 @@ def load_plugin(entry: str, root='.'):
     is_file = entry.endswith('.py')
     path = (Path(root) / entry).resolve()
     if is_file and not path.is_file():
-        raise ConfigError(f"plugin {entry!r}: no such file {path} (plugin files are named relative to the project's folder, where dvc.yaml is)")
+        raise ConfigError(f"plugin {entry!r}: no such file {path} "
+                          "(plugin files are named relative to the project's folder, where dvc.yaml is)")
     try: return _import_file(path) if is_file else importlib.import_module(entry)
     except ModuleNotFoundError as e:
         if not is_file and e.name in (entry, entry.split('.')[0]):
@@ -259,212 +260,15 @@ class Run:
         c = self.config
         return None if c.is_teacher else (c.dataset, self.pair.teacher, self.pair.student, c.seed)
 
-# %% ../nbs/04a_study.ipynb #c5be5822
-class StudyLayout:
-    "Where a `Study`'s runs put their files: the only place a run folder's path is spelt (`Study` inherits it)."
-    def teacher_dir(self, dataset: str, arch: str) -> Path:
-        """The folder of a teacher run: `results/runs/<dataset>/teacher-<arch>`.
-
-        Args:
-            dataset: the dataset it trains on.
-            arch: the teacher's architecture.
-        """
-        return self.root / RESULTS / 'runs' / dataset / f"teacher-{arch}"
-
-    def student_dir(self, dataset: str, pair: str, method: str, seed: int) -> Path:
-        """The folder of a student run: `results/runs/<dataset>/<pair>/<method>-s<seed>`.
-
-        Args:
-            dataset: the dataset it trains on.
-            pair: the pair's name.
-            method: the distillation method.
-            seed: the student's seed.
-        """
-        return self.root / RESULTS / 'runs' / dataset / pair / f"{method}-s{seed}"
-
-    def ablation_dir(self, keep, tau, seed: int) -> Path:
-        """The folder of an ablation run: `results/ablation/<dataset>/<pair>/keep<keep>-tau<tau>-s<seed>`.
-
-        Args:
-            keep: the grid point's keep, as written in `params.yaml` (so that folder names match DVC's).
-            tau: the grid point's tau, as written.
-            seed: the student's seed.
-        """
-        ab = self.ablation
-        return self.root / RESULTS / 'ablation' / ab.dataset / ab.pair.name / f"keep{keep}-tau{tau}-s{seed}"
-
-    def notebook_of(self, out_dir) -> Path:
-        """Where the executed notebook of the stage that writes `out_dir` goes: the same path under `results/notebooks/`.
-
-        Args:
-            out_dir: a run's folder, as one of the methods above returns it.
-        """
-        return self.root / RESULTS / 'notebooks' / Path(out_dir).relative_to(self.root / RESULTS) / 'train.ipynb'
-
-# %% ../nbs/04a_study.ipynb #4998357c
-class StudyRuns(StudyLayout):
-    "The runs of a `Study` (which inherits this): each one's DVC stage, `TrainConfig` and folder."
-    def _config(self, dataset: str, **fields) -> TrainConfig:
-        return TrainConfig.from_dict({**self.train, 'dataset': dataset, 'recipe': self.recipes[dataset], **fields})
-
-    def pair(self, name: str) -> Pair:
-        """The pair named `name` (a `ConfigError` if the study has none).
-
-        Args:
-            name: a pair's name from `params.yaml` `pairs`.
-        """
-        for pr in self.pairs:
-            if pr.name == name: return pr
-        raise ConfigError(f"pair {name!r} is not in params.yaml pairs: {[pr.name for pr in self.pairs]}{did_you_mean(name, [pr.name for pr in self.pairs])}")
-
-    def teacher_run(self, dataset: str, arch: str) -> Run:
-        """The teacher run of `arch` on `dataset` (seed `teacher_seed`).
-
-        Args:
-            dataset: one of the study's datasets.
-            arch: one of the study's teachers.
-        """
-        out = self.teacher_dir(dataset, arch)
-        cfg = self._config(dataset, method=TEACHER, teacher=arch, seed=self.teacher_seed, out_dir=str(out))
-        return Run(f"teacher@{dataset}-{arch}", cfg, self.notebook_of(out))
-
-    def student_run(self, dataset: str, method: str, pair: str, seed: int) -> Run:
-        """The student run of `pair` on `dataset` with `method` and `seed`.
-
-        Args:
-            dataset: one of the study's datasets.
-            method: a method with a `loss.<method>` block.
-            pair: a pair's name.
-            seed: one of the study's seeds.
-        """
-        pr, out = self.pair(pair), self.student_dir(dataset, pair, method, seed)
-        cfg = self._config(dataset, method=method, loss=self.loss[method], teacher=pr.teacher, student=pr.student, seed=seed,
-                           teacher_ckpt=str(self.teacher_dir(dataset, pr.teacher) / 'model.ckpt'), out_dir=str(out))
-        return Run(f"student@{dataset}-pair{self.pairs.index(pr)}-{method}-{seed}", cfg, self.notebook_of(out), pr)
-
-    def ablation_run(self, keep, tau, seed: int) -> Run:
-        """The RTK run at grid point (`keep`, `tau`) of the ablation, with `seed`.
-
-        Args:
-            keep: a value of the grid's keep (1 and 1.0 are the same point).
-            tau: a value of the grid's tau (`inf` included).
-            seed: one of the study's seeds.
-        """
-        ab = self.ablation
-        keep, tau = _grid_value(ab.keep, keep, 'keep'), _grid_value(ab.tau, tau, 'tau')
-        out = self.ablation_dir(keep, tau, seed)
-        cfg = self._config(ab.dataset, method='rtk', loss={**self.loss.get('rtk', method_settings('rtk')), 'keep': keep, 'tau': tau},
-                           teacher=ab.teacher, student=ab.student, seed=seed, experiment=f"{ab.dataset}-ablation",
-                           teacher_ckpt=str(self.teacher_dir(ab.dataset, ab.teacher) / 'model.ckpt'), out_dir=str(out))
-        return Run(f"ablation@{keep}-{tau}-{seed}", cfg, self.notebook_of(out), ab.pair)
-
-# %% ../nbs/04a_study.ipynb #6eb79033
-def _build_runs(study, where: str):
-    "Every run of `study` in the DAG's order (teachers, students, ablation points); a bad one names its stage."
-    ab = study.ablation
-    todo = ([(f"the teacher {a} of {ds}", study.teacher_run, (ds, a)) for ds in study.datasets for a in study.teachers]
-            + [(f"the {m} runs of {ds}, pair {pr.name}", study.student_run, (ds, m, pr.name, s))
-               for ds in study.datasets for pr in study.pairs for m in study.methods for s in study.seeds]
-            + [(f"ablation: grid point keep={k}, tau={t}", study.ablation_run, (k, t, s)) for k in ab.keep for t in ab.tau for s in study.seeds])
-    for what, build, args in todo:
-        try: yield build(*args)
-        except ConfigError as e: raise ConfigError(f"{where}: {what}: {e}") from None
-
-def _link_same_runs(runs: list) -> list:
-    """Name, in each run's `reuse_from`, the folders of the study's other runs with the same identity (same fingerprint,
-    same teacher checkpoint): e.g. the ablation point with `loss.rtk`'s keep and tau is the main RTK student of its pair."""
-    key = lambda r: (r.config.teacher_ckpt, yaml.safe_dump(config_fingerprint(r.config), sort_keys=True))
-    same = {}
-    for r in runs: same.setdefault(key(r), []).append(r)
-    return [dataclasses.replace(r, config=r.config.replace(reuse_from=[str(o.out_dir) for o in same[key(r)] if o is not r]))
-            if len(same[key(r)]) > 1 else r for r in runs]
-
-def _grid_value(values, v, what: str):
-    "The element of the grid `values` equal to `v`, as written in params.yaml (so that folder names match DVC's)."
-    for x in values:
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and float(x) == float(v): return x
-    raise ConfigError(f"ablation {what}={v!r} is not in the params.yaml grid {list(values)}")
-
-# %% ../nbs/04a_study.ipynb #07903f42
-class StudyIndex(StudyRuns):
-    "Questions about a `Study`'s runs (which inherits this): which exist, which train together, which one a stage runs."
-    def runs(self, kind: str | None = None, dataset: str | None = None) -> list[Run]:
-        """The study's runs in the DAG's order: teachers, students, then the ablation's grid points.
-
-        Args:
-            kind: only runs of this kind: 'teacher', 'student' or 'ablation' (default: all).
-            dataset: only runs on this dataset (default: all).
-        """
-        if kind is not None: check_name('kind', kind, ('teacher', 'student', 'ablation'))
-        return [r for r in self._runs if kind in (None, r.kind) and dataset in (None, r.config.dataset)]
-
-    def groups(self) -> dict[tuple, list[Run]]:
-        "The runs that can train together, by `Run.group` (dataset, teacher, student, seed): one teacher, the same batches."
-        out = {}
-        for r in self._runs:
-            if r.group is not None: out.setdefault(r.group, []).append(r)
-        return out
-
-    def trainings(self, dataset: str | None = None) -> list[Run]:
-        """The runs that train, one per identity: of the runs linked by `reuse_from`, the first in the DAG's order
-        trains and the others take its result.
-
-        Args:
-            dataset: only the trainings on this dataset (default: all).
-        """
-        taken, out = set(), []
-        for r in self._runs:
-            if taken.isdisjoint(r.config.reuse_from): out.append(r); taken.add(str(r.out_dir))
-        return [r for r in out if dataset in (None, r.config.dataset)]
-
-    def trained_runs(self) -> dict[str, int]:
-        "How many runs train on each dataset (`trainings`): runs with the same identity count once."
-        n = dict.fromkeys(self.datasets, 0)
-        for r in self.trainings(): n[r.config.dataset] += 1
-        return n
-
-    def stage_run(self, dataset: str, method: str, pair: str | None = None, arch: str | None = None, seed: int | None = None,
-                   keep=None, tau=None) -> Run:
-        """The run of one training stage, named by the stage's parameters (those of `pipelines/train.ipynb`).
-
-        Args:
-            dataset: the stage's dataset (ignored for an ablation point: the ablation's own).
-            method: 'teacher' or a method of the study.
-            pair: student stages: the pair's name.
-            arch: teacher stages: the teacher's architecture.
-            seed: student and ablation stages: the seed (default: the first of `seeds`); teachers: `teacher_seed` or None.
-            keep: ablation stages: the grid point's keep (with `tau`).
-            tau: ablation stages: the grid point's tau.
-        """
-        if (keep is None) != (tau is None): raise ConfigError("an ablation stage needs both keep and tau")
-        seed = self.seeds[0] if seed is None and method != TEACHER else seed
-        if method != TEACHER and seed not in self.seeds:
-            raise ConfigError(f"seed {seed!r} is not in params.yaml seeds {self.seeds}: add it there (the report reads only the study's seeds)")
-        if keep is not None: return self._find(self.ablation_run(keep, tau, seed))
-        if dataset not in self.datasets:
-            raise ConfigError(f"dataset {dataset!r} is not in params.yaml datasets {self.datasets}{did_you_mean(dataset, self.datasets)}")
-        if method == TEACHER:
-            if arch not in self.teachers:
-                raise ConfigError(f"teacher {arch!r} is not in params.yaml teachers {self.teachers}{did_you_mean(arch, self.teachers)}")
-            if seed is not None and seed != self.teacher_seed:
-                raise ConfigError(f"a teacher is trained once, with teacher_seed={self.teacher_seed} (params.yaml), not seed {seed!r}")
-            return self._find(self.teacher_run(dataset, arch))
-        pr = self.pair(pair)
-        check_name('method', method, [TEACHER, *self.methods], ' A method is trained when it is listed in params.yaml methods.')
-        return self._find(self.student_run(dataset, method, pr.name, seed))
-
-    def _find(self, built: Run) -> Run:
-        "The study's own run of the stage that `built` (a run just built the same way) names: with its `reuse_from` links."
-        return next(r for r in self._runs if r.stage == built.stage)
-
-# %% ../nbs/04a_study.ipynb #ddde5c2e
+# %% ../nbs/04a_study.ipynb #efaa5346
 @dataclass(eq=False)
-class Study(StudyIndex):
+class Study:
     """The whole study of a `params.yaml`, loaded and validated once: what every command, notebook and report asks.
 
     It owns the run list and the folder layout: `runs()` lists every training run (its DVC stage, `TrainConfig`
     and folder), `groups()` the runs that can train together, and `teacher_dir`, `student_dir` and `ablation_dir`
     are the only places a run folder's path is spelt. Build it with `load_study(path)` or `Study.from_dict(mapping)`.
+    Its methods are added below, topic by topic, each with its tests: the layout, the runs, validation, the index.
 
     Attributes:
         datasets: the datasets the study trains on.
@@ -497,27 +301,159 @@ class Study(StudyIndex):
     root: Path = Path('.')
     params: dict = field(default_factory=dict, repr=False)
 
-    @classmethod
-    def from_dict(cls, p: dict, where: str = 'params.yaml', plugins_from='.', root='.') -> 'Study':
-        """Validate the study mapping `p` as a whole and build it; a bad value raises `ConfigError` naming its key.
+# %% ../nbs/04a_study.ipynb #cf8949bf
+@patch
+def teacher_dir(self: Study, dataset: str, arch: str) -> Path:
+    """The folder of a teacher run: `results/runs/<dataset>/teacher-<arch>`.
 
-        Args:
-            p: the mapping of a `params.yaml` (after any profile).
-            where: what to call it in error messages (the file's name).
-            plugins_from: the folder its plugin paths are relative to (`plugins_root` of the file).
-            root: the project folder that run folders are relative to.
-        """
-        loss = _check_mapping(p, where, plugins_from)
-        ab = p['ablation']
-        study = cls(datasets=list(p['datasets']), recipes=dict(p['recipes']), teachers=list(p['teachers']),
-                    pairs=[Pair(**pr) for pr in p['pairs']], methods=list(p['methods']), seeds=list(p['seeds']),
-                    teacher_seed=p['teacher_seed'], train=dict(p['train']), loss=loss,
-                    ablation=Ablation(ab['dataset'], ab['teacher'], ab['student'], tuple(ab['keep']), tuple(ab['tau'])),
-                    report=dict(p['report']), plugins=list(p.get('plugins') or []), root=Path(root), params=p)
-        study._runs = _link_same_runs(list(_build_runs(study, where)))      # every run's TrainConfig: each checked here, once
-        return study
+    Args:
+        dataset: the dataset it trains on.
+        arch: the teacher's architecture.
+    """
+    return self.root / RESULTS / 'runs' / dataset / f"teacher-{arch}"
 
-# %% ../nbs/04a_study.ipynb #fa0f2f7d
+@patch
+def student_dir(self: Study, dataset: str, pair: str, method: str, seed: int) -> Path:
+    """The folder of a student run: `results/runs/<dataset>/<pair>/<method>-s<seed>`.
+
+    Args:
+        dataset: the dataset it trains on.
+        pair: the pair's name.
+        method: the distillation method.
+        seed: the student's seed.
+    """
+    return self.root / RESULTS / 'runs' / dataset / pair / f"{method}-s{seed}"
+
+@patch
+def ablation_dir(self: Study, keep, tau, seed: int) -> Path:
+    """The folder of an ablation run: `results/ablation/<dataset>/<pair>/keep<keep>-tau<tau>-s<seed>`.
+
+    Args:
+        keep: the grid point's keep, as written in `params.yaml` (so that folder names match DVC's).
+        tau: the grid point's tau, as written.
+        seed: the student's seed.
+    """
+    ab = self.ablation
+    return self.root / RESULTS / 'ablation' / ab.dataset / ab.pair.name / f"keep{keep}-tau{tau}-s{seed}"
+
+@patch
+def notebook_of(self: Study, out_dir) -> Path:
+    """Where the executed notebook of the stage that writes `out_dir` goes: the same path under `results/notebooks/`.
+
+    Args:
+        out_dir: a run's folder, as one of the methods above returns it.
+    """
+    return self.root / RESULTS / 'notebooks' / Path(out_dir).relative_to(self.root / RESULTS) / 'train.ipynb'
+
+# %% ../nbs/04a_study.ipynb #b81d0316
+@patch
+def _config(self: Study, dataset: str, **fields) -> TrainConfig:
+    return TrainConfig.from_dict({**self.train, 'dataset': dataset, 'recipe': self.recipes[dataset], **fields})
+
+@patch
+def pair(self: Study, name: str) -> Pair:
+    """The pair named `name` (a `ConfigError` if the study has none).
+
+    Args:
+        name: a pair's name from `params.yaml` `pairs`.
+    """
+    for pr in self.pairs:
+        if pr.name == name: return pr
+    names = [pr.name for pr in self.pairs]
+    raise ConfigError(f"pair {name!r} is not in params.yaml pairs: {names}{did_you_mean(name, names)}")
+
+@patch
+def teacher_run(self: Study, dataset: str, arch: str) -> Run:
+    """The teacher run of `arch` on `dataset` (seed `teacher_seed`).
+
+    Args:
+        dataset: one of the study's datasets.
+        arch: one of the study's teachers.
+    """
+    out = self.teacher_dir(dataset, arch)
+    cfg = self._config(dataset, method=TEACHER, teacher=arch, seed=self.teacher_seed, out_dir=str(out))
+    return Run(f"teacher@{dataset}-{arch}", cfg, self.notebook_of(out))
+
+@patch
+def student_run(self: Study, dataset: str, method: str, pair: str, seed: int) -> Run:
+    """The student run of `pair` on `dataset` with `method` and `seed`.
+
+    Args:
+        dataset: one of the study's datasets.
+        method: a method with a `loss.<method>` block.
+        pair: a pair's name.
+        seed: one of the study's seeds.
+    """
+    pr, out = self.pair(pair), self.student_dir(dataset, pair, method, seed)
+    cfg = self._config(dataset, method=method, loss=self.loss[method], teacher=pr.teacher, student=pr.student, seed=seed,
+                       teacher_ckpt=str(self.teacher_dir(dataset, pr.teacher) / 'model.ckpt'), out_dir=str(out))
+    return Run(f"student@{dataset}-pair{self.pairs.index(pr)}-{method}-{seed}", cfg, self.notebook_of(out), pr)
+
+@patch
+def ablation_run(self: Study, keep, tau, seed: int) -> Run:
+    """The RTK run at grid point (`keep`, `tau`) of the ablation, with `seed`.
+
+    Args:
+        keep: a value of the grid's keep (1 and 1.0 are the same point).
+        tau: a value of the grid's tau (`inf` included).
+        seed: one of the study's seeds.
+    """
+    ab = self.ablation
+    keep, tau = _grid_value(ab.keep, keep, 'keep'), _grid_value(ab.tau, tau, 'tau')
+    out = self.ablation_dir(keep, tau, seed)
+    cfg = self._config(ab.dataset, method='rtk', loss={**self.loss.get('rtk', method_settings('rtk')), 'keep': keep, 'tau': tau},
+                       teacher=ab.teacher, student=ab.student, seed=seed, experiment=f"{ab.dataset}-ablation",
+                       teacher_ckpt=str(self.teacher_dir(ab.dataset, ab.teacher) / 'model.ckpt'), out_dir=str(out))
+    return Run(f"ablation@{keep}-{tau}-{seed}", cfg, self.notebook_of(out), ab.pair)
+
+def _grid_value(values, v, what: str):
+    "The element of the grid `values` equal to `v`, as written in params.yaml (so that folder names match DVC's)."
+    for x in values:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and float(x) == float(v): return x
+    raise ConfigError(f"ablation {what}={v!r} is not in the params.yaml grid {list(values)}")
+
+# %% ../nbs/04a_study.ipynb #ce692339
+def _build_runs(study, where: str):
+    "Every run of `study` in the DAG's order (teachers, students, ablation points); a bad one names its stage."
+    ab = study.ablation
+    todo = ([(f"the teacher {a} of {ds}", study.teacher_run, (ds, a)) for ds in study.datasets for a in study.teachers]
+            + [(f"the {m} runs of {ds}, pair {pr.name}", study.student_run, (ds, m, pr.name, s))
+               for ds in study.datasets for pr in study.pairs for m in study.methods for s in study.seeds]
+            + [(f"ablation: grid point keep={k}, tau={t}", study.ablation_run, (k, t, s))
+               for k in ab.keep for t in ab.tau for s in study.seeds])
+    for what, build, args in todo:
+        try: yield build(*args)
+        except ConfigError as e: raise ConfigError(f"{where}: {what}: {e}") from None
+
+def _link_same_runs(runs: list) -> list:
+    """Name, in each run's `reuse_from`, the folders of the study's other runs with the same identity (same fingerprint,
+    same teacher checkpoint): e.g. the ablation point with `loss.rtk`'s keep and tau is the main RTK student of its pair."""
+    key = lambda r: (r.config.teacher_ckpt, yaml.safe_dump(config_fingerprint(r.config), sort_keys=True))
+    same = {}
+    for r in runs: same.setdefault(key(r), []).append(r)
+    return [dataclasses.replace(r, config=r.config.replace(reuse_from=[str(o.out_dir) for o in same[key(r)] if o is not r]))
+            if len(same[key(r)]) > 1 else r for r in runs]
+
+@patch(cls_method=True)
+def from_dict(cls: Study, p: dict, where: str = 'params.yaml', plugins_from='.', root='.') -> 'Study':
+    """Validate the study mapping `p` as a whole and build it; a bad value raises `ConfigError` naming its key.
+
+    Args:
+        p: the mapping of a `params.yaml` (after any profile).
+        where: what to call it in error messages (the file's name).
+        plugins_from: the folder its plugin paths are relative to (`plugins_root` of the file).
+        root: the project folder that run folders are relative to.
+    """
+    loss = _check_mapping(p, where, plugins_from)
+    ab = p['ablation']
+    study = cls(datasets=list(p['datasets']), recipes=dict(p['recipes']), teachers=list(p['teachers']),
+                pairs=[Pair(**pr) for pr in p['pairs']], methods=list(p['methods']), seeds=list(p['seeds']),
+                teacher_seed=p['teacher_seed'], train=dict(p['train']), loss=loss,
+                ablation=Ablation(ab['dataset'], ab['teacher'], ab['student'], tuple(ab['keep']), tuple(ab['tau'])),
+                report=dict(p['report']), plugins=list(p.get('plugins') or []), root=Path(root), params=p)
+    study._runs = _link_same_runs(list(_build_runs(study, where)))      # every run's TrainConfig: each checked here, once
+    return study
+
 def _read_yaml(path: Path):
     try: return yaml.safe_load(path.read_text())
     except yaml.YAMLError as e: raise ConfigError(f"{path} is not valid YAML: {e}") from None
@@ -532,3 +468,80 @@ def load_study(path: str | Path = 'params.yaml', root: str | Path = '.') -> Stud
     path = Path(path)
     if not path.is_file(): raise ConfigError(f"{path} not found: run from the repository root or pass the params file")
     return Study.from_dict(_read_yaml(path), str(path), plugins_root(path), root)
+
+# %% ../nbs/04a_study.ipynb #ab386c9c
+@patch
+def runs(self: Study, kind: str | None = None, dataset: str | None = None) -> list[Run]:
+    """The study's runs in the DAG's order: teachers, students, then the ablation's grid points.
+
+    Args:
+        kind: only runs of this kind: 'teacher', 'student' or 'ablation' (default: all).
+        dataset: only runs on this dataset (default: all).
+    """
+    if kind is not None: check_name('kind', kind, ('teacher', 'student', 'ablation'))
+    return [r for r in self._runs if kind in (None, r.kind) and dataset in (None, r.config.dataset)]
+
+@patch
+def groups(self: Study) -> dict[tuple, list[Run]]:
+    "The runs that can train together, by `Run.group` (dataset, teacher, student, seed): one teacher, the same batches."
+    out = {}
+    for r in self._runs:
+        if r.group is not None: out.setdefault(r.group, []).append(r)
+    return out
+
+@patch
+def trainings(self: Study, dataset: str | None = None) -> list[Run]:
+    """The runs that train, one per identity: of the runs linked by `reuse_from`, the first in the DAG's order
+    trains and the others take its result.
+
+    Args:
+        dataset: only the trainings on this dataset (default: all).
+    """
+    taken, out = set(), []
+    for r in self._runs:
+        if taken.isdisjoint(r.config.reuse_from): out.append(r); taken.add(str(r.out_dir))
+    return [r for r in out if dataset in (None, r.config.dataset)]
+
+@patch
+def trained_runs(self: Study) -> dict[str, int]:
+    "How many runs train on each dataset (`trainings`): runs with the same identity count once."
+    n = dict.fromkeys(self.datasets, 0)
+    for r in self.trainings(): n[r.config.dataset] += 1
+    return n
+
+# %% ../nbs/04a_study.ipynb #563e6e9f
+@patch
+def stage_run(self: Study, dataset: str, method: str, pair: str | None = None, arch: str | None = None, seed: int | None = None,
+               keep=None, tau=None) -> Run:
+    """The run of one training stage, named by the stage's parameters (those of `pipelines/train.ipynb`).
+
+    Args:
+        dataset: the stage's dataset (ignored for an ablation point: the ablation's own).
+        method: 'teacher' or a method of the study.
+        pair: student stages: the pair's name.
+        arch: teacher stages: the teacher's architecture.
+        seed: student and ablation stages: the seed (default: the first of `seeds`); teachers: `teacher_seed` or None.
+        keep: ablation stages: the grid point's keep (with `tau`).
+        tau: ablation stages: the grid point's tau.
+    """
+    if (keep is None) != (tau is None): raise ConfigError("an ablation stage needs both keep and tau")
+    seed = self.seeds[0] if seed is None and method != TEACHER else seed
+    if method != TEACHER and seed not in self.seeds:
+        raise ConfigError(f"seed {seed!r} is not in params.yaml seeds {self.seeds}: add it there (the report reads only the study's seeds)")
+    if keep is not None: return self._find(self.ablation_run(keep, tau, seed))
+    if dataset not in self.datasets:
+        raise ConfigError(f"dataset {dataset!r} is not in params.yaml datasets {self.datasets}{did_you_mean(dataset, self.datasets)}")
+    if method == TEACHER:
+        if arch not in self.teachers:
+            raise ConfigError(f"teacher {arch!r} is not in params.yaml teachers {self.teachers}{did_you_mean(arch, self.teachers)}")
+        if seed is not None and seed != self.teacher_seed:
+            raise ConfigError(f"a teacher is trained once, with teacher_seed={self.teacher_seed} (params.yaml), not seed {seed!r}")
+        return self._find(self.teacher_run(dataset, arch))
+    pr = self.pair(pair)
+    check_name('method', method, [TEACHER, *self.methods], ' A method is trained when it is listed in params.yaml methods.')
+    return self._find(self.student_run(dataset, method, pr.name, seed))
+
+@patch
+def _find(self: Study, built: Run) -> Run:
+    "The study's own run of the stage that `built` (a run just built the same way) names: with its `reuse_from` links."
+    return next(r for r in self._runs if r.stage == built.stage)

@@ -237,7 +237,8 @@ class Tracker:
     def log_metrics(self, metrics: dict, step: int | None = None):
         if not self.run_id: return
         from mlflow.entities import Metric
-        _retry(self.client.log_batch, self.run_id, metrics=[Metric(k, float(v), int(time.time() * 1000), step or 0) for k, v in metrics.items()])
+        now = int(time.time() * 1000)
+        _retry(self.client.log_batch, self.run_id, metrics=[Metric(k, float(v), now, step or 0) for k, v in metrics.items()])
 
     def log_artifact(self, path):
         if self.run_id: _retry(self.client.log_artifact, self.run_id, str(path))

@@ -3,58 +3,102 @@
 
     python scripts/nb_outputs.py           # execute them and store their outputs (then nbdev-clean), as `make outputs` does
     python scripts/nb_outputs.py --check   # execute them and fail if a stored output differs (`make test` runs this)
+    python scripts/nb_outputs.py --check 02_data.ipynb   # only the notebooks named
 
-Only notebooks whose cells are cheap and deterministic are listed (seeded tensors, no timings, no temporary paths):
-running them again must change nothing. Text outputs (printed lines, values, tables) must match exactly; a figure is
-compared by its presence (its PNG bytes depend on the platform's fonts and libraries).
+Every numbered notebook is listed: its demonstration cells run on seeded, tiny data (the digits demo set, a few
+epochs, temporary folders), so running them again must print the same. What is compared:
+
+- text outputs (printed lines, values, tables) exactly, except for two things that cannot repeat and that no reader
+  learns from: **timings** — a number followed by a unit of time or of throughput (`12.3s`, `4 ms`, `1,234 img/s`,
+  `0.5 min`, `it/s`), and the date and time of a log line (`2026/12/02 13:57:54`) — are compared as `<t>`, and **temporary paths** (what
+  `tempfile` made: `/tmp/tmpab12cd/...`) as `<tmp>`, with the other names a run draws at random or from the clock:
+  MLflow's run ids (32 hex digits) as `<id>` and a time-stamped name (`previous-20261202-140645-10708`) as `<t>`;
+- a figure by its presence (its PNG bytes depend on the platform's fonts and libraries);
+- an error by its exception's name.
+
+The notebooks run in parallel (a fresh process each, two at a time: `--jobs`, one thread each), in nbs/ as nbdev-test runs them.
 """
-import argparse, os, subprocess, sys
+import argparse, os, re, subprocess, sys, tempfile, time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from fastcore.nbio import read_nb, write_nb
-from execnb.shell import CaptureShell
 
 ROOT = Path(__file__).resolve().parents[1]
-WITH_OUTPUTS = ['00_models.ipynb', '01_losses.ipynb', '03a_config.ipynb', '04a_study.ipynb']
+WITH_OUTPUTS = ['00_models.ipynb', '00a_checks.ipynb', '00b_files.ipynb', '01_losses.ipynb', '02_data.ipynb', '03a_config.ipynb',
+                '03b_checkpoint.ipynb', '03c_tracking.ipynb', '03d_train.ipynb', '04_pipeline.ipynb', '04a_study.ipynb',
+                '05_report.ipynb', '06_cli.ipynb']
 
 def execute(name: str):
     "The notebook `nbs/<name>` executed in nbs/ (where its relative paths point), as nbdev-test runs it."
+    from execnb.shell import CaptureShell
+    os.environ.setdefault('MPLBACKEND', 'agg')
     nb, cwd = read_nb(ROOT / 'nbs' / name), os.getcwd()
     os.chdir(ROOT / 'nbs')
     try: CaptureShell(mpl_format='png').run_all(nb, exc_stop=True)
     finally: os.chdir(cwd)
     return nb
 
+_TMP = re.compile(re.escape(tempfile.gettempdir().rstrip('/')) + r"/[^\s'\",)\]}]+")
+_TIMING = re.compile(r"\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?\s?(?:ms|s|sec|min|h|img/s|it/s|s/it)\b(?!\w)")
+_STAMP = re.compile(r"\b\d{8}-\d{6}(?:-\d+)?\b")     # a name stamped with the time (and process) it was made, e.g. previous-20261202-140645-10708
+_RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")             # MLflow's random run ids
+_CLOCK = re.compile(r"\b(?:\d{4}[-/]\d{2}[-/]\d{2}[ T])?\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b")
+
+def masked(text: str) -> str:
+    "`text` with its timings and time stamps as `<t>`, temporary paths as `<tmp>`, run ids as `<id>` (the module's docstring)."
+    text = _RUN_ID.sub('<id>', _STAMP.sub('<t>', _TMP.sub('<tmp>', text)))
+    return _CLOCK.sub('<t>', _TIMING.sub('<t>', text))
+
 def comparable(outputs) -> list:
-    "What must not change between two executions: text exactly, a figure by its presence."
+    "What must not change between two executions: text (timings and temporary paths masked), a figure by its presence."
     out = []
     for o in outputs:
-        if o.get('output_type') == 'stream': out.append(('stream', o['name'], ''.join(o['text'])))
+        if o.get('output_type') == 'stream': out.append(('stream', o['name'], masked(''.join(o['text']))))
         elif o.get('output_type') in ('execute_result', 'display_data'):
             data = o.get('data', {})
-            out.append(('image',) if 'image/png' in data else ('text', ''.join(data.get('text/markdown') or data.get('text/plain') or '')))
+            out.append(('image',) if 'image/png' in data else
+                       ('text', masked(''.join(data.get('text/markdown') or data.get('text/plain') or ''))))
         elif o.get('output_type') == 'error': out.append(('error', o.get('ename')))
     return out
+
+def _one_thread():
+    "Each notebook's process computes on one thread: no oversubscription of the cores, and the same float sums on any machine."
+    for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'): os.environ[v] = '1'
+
+def _run(name: str):
+    t0 = time.time()
+    return name, execute(name), time.time() - t0
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--check', action='store_true', help='fail if a stored output differs from a fresh execution')
+    ap.add_argument('--jobs', type=int, default=2, help='notebooks executed at once (default 2)')
+    ap.add_argument('names', nargs='*', help='only these notebooks of the list (default: all)')
     args = ap.parse_args(argv)
-    stale = []
-    for name in WITH_OUTPUTS:
-        stored, fresh = read_nb(ROOT / 'nbs' / name), execute(name)
-        if args.check:
-            stale += [f"{name} cell {i}: stored {comparable(a.get('outputs', []))!r:.200}\n    fresh {comparable(b.get('outputs', []))!r:.200}"
-                      for i, (a, b) in enumerate(zip(stored.cells, fresh.cells))
-                      if a.cell_type == 'code' and comparable(a.get('outputs', [])) != comparable(b.get('outputs', []))]
-        else:
-            write_nb(fresh, ROOT / 'nbs' / name); print(f"stored the outputs of nbs/{name}")
+    names = [n if n.endswith('.ipynb') else f"{n}.ipynb" for n in args.names] or WITH_OUTPUTS
+    unknown = [n for n in names if n not in WITH_OUTPUTS]
+    if unknown: ap.error(f"not stored with outputs: {unknown} (the list: {WITH_OUTPUTS})")
+    stale, t0 = [], time.time()
+    # the slowest first, so that two at a time finish together
+    order = sorted(names, key=lambda n: n not in ('03d_train.ipynb', '05_report.ipynb', '02_data.ipynb'))
+    with ProcessPoolExecutor(max_workers=args.jobs, max_tasks_per_child=1, initializer=_one_thread) as pool:   # a fresh process per notebook
+        for name, fresh, secs in pool.map(_run, order):
+            stored = read_nb(ROOT / 'nbs' / name)
+            n_out = sum(1 for c in fresh.cells if c.cell_type == 'code' and c.get('outputs'))
+            print(f"  {name}: {n_out} cells with outputs, executed in {secs:.0f} s", flush=True)
+            if args.check:
+                stale += [f"{name} cell {i}: stored {comparable(a.get('outputs', []))!r:.300}\n    fresh {comparable(b.get('outputs', []))!r:.300}"
+                          for i, (a, b) in enumerate(zip(stored.cells, fresh.cells))
+                          if a.cell_type == 'code' and comparable(a.get('outputs', [])) != comparable(b.get('outputs', []))]
+            else:
+                write_nb(fresh, ROOT / 'nbs' / name); print(f"stored the outputs of nbs/{name}")
     if not args.check:
         subprocess.run([str(Path(sys.executable).parent / 'nbdev-clean')], cwd=ROOT, check=True)
         return 0
     if stale:
         print("FAIL: stored notebook outputs differ from a fresh execution (run `make outputs` and commit):\n" + '\n'.join(stale))
         return 1
-    print(f"ok: the stored outputs of {len(WITH_OUTPUTS)} notebooks are current")
+    print(f"ok: the stored outputs of {len(names)} notebooks are current ({time.time() - t0:.0f} s)")
     return 0
 
 if __name__ == '__main__':

@@ -18,3 +18,21 @@ def quick_profile(tmp_path_factory) -> Path:
     dest = smoke.make_copy(tmp_path_factory.mktemp('smoke') / 'repo', seeds=[0], pairs=['resnet20-resnet8'])
     smoke.repro(dest)
     return dest
+
+class _QuietHandler(__import__('http.server').server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+
+@pytest.fixture(scope='session')
+def docs_site(tmp_path_factory):
+    """`mkdocs build` (what `make docs` runs) into a temporary folder, served on a free loopback port: the URL.
+    One build per session, for the site checks (tests/test_docs.py) and the browser checks (tests/test_ui.py)."""
+    import functools, http.server, subprocess, threading
+    site = tmp_path_factory.mktemp('site')
+    env = {**os.environ, 'NO_MKDOCS_2_WARNING': '1'}
+    r = subprocess.run([str(Path(sys.executable).parent / 'mkdocs'), 'build', '--strict', '--quiet', '-d', str(site)],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(_QuietHandler, directory=str(site)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try: yield f'http://127.0.0.1:{srv.server_address[1]}'
+    finally: srv.shutdown(); srv.server_close()

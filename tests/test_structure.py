@@ -130,14 +130,16 @@ def test_only_the_study_spells_run_folders_and_lists_runs():
     assert not bad, '\n'.join(bad)
 
 def test_every_public_function_documents_its_parameters():
-    "Every name in a module's __all__ that takes parameters documents each one (Google style: what mkdocstrings renders as a table)."
+    "Every name in a module's __all__ (and every method added with fastcore's @patch) that takes parameters documents each one (Google style: what mkdocstrings renders as a table)."
     import griffe, importlib, logging
     logging.getLogger('griffe').setLevel(logging.ERROR)
     pkg = griffe.load('rtk_nb', search_paths=[str(ROOT)], docstring_parser='google')
     missing = []
     for modname, mod in sorted(pkg.modules.items()):
         if modname.startswith('_'): continue
-        for name in importlib.import_module(f'rtk_nb.{modname}').__all__:
+        patched = [n for n, o in mod.members.items() if not o.is_alias and o.kind.value == 'function' and not n.startswith('_')
+                   and any(d.value.canonical_path.split('.')[-1] == 'patch' or str(d.value).startswith('patch') for d in o.decorators)]
+        for name in [*importlib.import_module(f'rtk_nb.{modname}').__all__, *patched]:   # and the methods added with @patch
             obj = mod.members.get(name)
             if obj is None or obj.is_alias or obj.kind.value not in ('function', 'class'): continue
             params = [p.name.lstrip('*') for p in getattr(obj, 'parameters', []) if p.name not in ('self', 'cls')]

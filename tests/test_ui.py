@@ -4,12 +4,13 @@
   the runs view that the README links to lists every run, each name once, with its test_acc already a column;
   a run's metric charts drawn;
 - `dvc plots show` on the quick profile: one figure per (dataset, pair), a curve for every run, no CDN needed;
-- the documentation site (`make docs`): pages load, equations typeset by MathJax, the API shows rtk_loss's signature.
+- the documentation site (`make docs`): pages load, equations typeset by MathJax, the API shows rtk_loss's signature,
+  and at 1400 px no code line of a page is cut at the right edge (the site checks without a browser: tests/test_docs.py).
 
 Skipped, with the reason, where chromium or chromedriver is not installed (.ci/run installs them).
 Screenshots land in test-artifacts/ (RTK_TEST_ARTIFACTS overrides); RTK_UPDATE_DOCS_IMG=1 also refreshes the
 README's screenshot docs/img/mlflow-runs.png."""
-import functools, http.server, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import json, os, re, shutil, signal, socket, subprocess, sys, time
 from pathlib import Path
 import pytest, yaml
 
@@ -210,22 +211,7 @@ def test_dvc_plots_render_offline_one_figure_per_pair(browser, quick_profile, tm
 
 # ------------------------------------------------------------------------------------------------ docs site
 
-@pytest.fixture(scope='module')
-def docs_site(tmp_path_factory):
-    "`mkdocs build` (what `make docs` runs) into a temporary folder, served on a free loopback port."
-    site = tmp_path_factory.mktemp('site')
-    env = {**os.environ, 'NO_MKDOCS_2_WARNING': '1'}
-    r = subprocess.run([str(BIN / 'mkdocs'), 'build', '--strict', '--quiet', '-d', str(site)], cwd=ROOT, env=env,
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stdout + r.stderr
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try: yield f'http://127.0.0.1:{srv.server_address[1]}'
-    finally: srv.shutdown(); srv.server_close()
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a): pass
+# docs_site: tests/conftest.py (one `mkdocs build` per session, shared with tests/test_docs.py)
 
 def test_docs_index_and_navigation(browser, docs_site):
     from selenium.webdriver.common.by import By
@@ -284,15 +270,6 @@ def test_docs_api_shows_rtk_loss_signature(browser, docs_site):
         assert drv.find_elements(By.CSS_SELECTOR, f'[id$=".{name}"]'), name
     assert 'RTK' in text
 
-def test_docs_pages_hide_nbdev_directives(docs_site):
-    "No page shows nbdev's `#| export` / `#| hide` lines; a `#| hide` cell's code (the test imports) is not on the page."
-    import urllib.request
-    for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
-        html = urllib.request.urlopen(f'{docs_site}/{nb.stem}.html').read().decode()
-        assert '#| ' not in html and '#|' not in html, nb.name
-    losses = urllib.request.urlopen(f'{docs_site}/01_losses.html').read().decode()
-    assert 'from fastcore.test import' not in losses                 # the hidden imports of the tests
-
 def test_docs_show_the_stored_outputs_of_the_worked_example(browser, docs_site):
     "The losses page shows what its worked RTK example printed (stored with the notebook), as rendered output."
     from selenium.webdriver.common.by import By
@@ -309,3 +286,37 @@ def test_docs_show_the_stored_outputs_of_the_worked_example(browser, docs_site):
     drv.execute_script('arguments[0].scrollIntoView({block: "center"})', el)
     screenshot(drv, 'docs-worked-example.png')
     only_loopback(drv)
+
+# The notebooks whose code lines are not yet held to ruff's line-length (pyproject.toml [tool.ruff.lint.per-file-ignores]):
+# the same list, so that the page check and the linter agree. 03d_train: fit is being rewritten on another branch.
+NOT_YET_WITHIN_WIDTH = {'03d_train'}
+
+def test_docs_code_is_not_cut_at_1400px(browser, docs_site):
+    """At a 1400 px wide window no code block of a page (code cells, outputs, markdown code, the API's signatures)
+    is wider than its box, i.e. nothing is cut at the right edge and no reader scrolls sideways; the train and losses
+    pages are photographed (test-artifacts/docs-train-1400.png, docs-losses-1400.png)."""
+    import tomllib
+    ruff = tomllib.loads((ROOT / 'pyproject.toml').read_text())['tool']['ruff']['lint']['per-file-ignores']
+    assert {Path(k).stem for k, v in ruff.items() if 'E501' in v} == NOT_YET_WITHIN_WIDTH
+    drv = browser
+    drv.set_window_size(1400, 1000)
+    try:
+        cut = {}
+        for page in [*sorted(p.stem for p in (ROOT / 'nbs').glob('*.ipynb')), 'results', 'api']:
+            drv.get(f'{docs_site}/{page}.html')
+            wait_for(lambda: drv.execute_script("return document.readyState") == 'complete', what=f'{page} loaded')
+            wide = json.loads(drv.execute_script("""
+                const out = [];
+                for (const e of document.querySelectorAll('article pre, article .highlight, article table')) {
+                    if (e.closest('.jp-OutputArea-output') && e.tagName === 'TABLE') continue;   // pandas tables scroll by design
+                    if (e.scrollWidth > e.clientWidth + 1)
+                        out.push(e.innerText.split('\\n').reduce((a, l) => l.length > a.length ? l : a, '').slice(0, 120));
+                }
+                return JSON.stringify(out);"""))
+            if wide and page not in NOT_YET_WITHIN_WIDTH: cut[page] = wide
+            if page in ('03d_train', '01_losses'):
+                drv.execute_script("window.scrollTo(0, 0)")
+                screenshot(drv, f"docs-{'train' if page == '03d_train' else 'losses'}-1400.png")
+        assert not cut, cut
+    finally:
+        drv.set_window_size(1600, 1000)
