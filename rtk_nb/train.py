@@ -101,7 +101,9 @@ def run_fingerprint(cfg: TrainConfig) -> dict:
 
 # %% ../nbs/03d_train.ipynb #46b0d1bd
 def build_training(cfg: TrainConfig, dev: torch.device, num_classes: int, teacher: nn.Module | None = None):
-    """The student (seeded init), its `Distiller` and its optimizer, as `fit` trains them: channels_last per config, fused SGD on CUDA, foreach on CPU.
+    """The student (seeded init), its `Distiller` and its optimizer, as `fit` trains them.
+
+    channels_last per config, fused SGD on CUDA, foreach on CPU.
 
     Args:
         cfg: the run's config: `arch` and `seed` make the model, `loss_method`, `loss` and `stages` the `Distiller`,
@@ -117,7 +119,8 @@ def build_training(cfg: TrainConfig, dev: torch.device, num_classes: int, teache
         model = model.to(memory_format=torch.channels_last)
         if teacher is not None: teacher = teacher.to(memory_format=torch.channels_last)
     distiller = create_distiller(cfg.loss_method, model, teacher, stages=cfg.stages, **cfg.loss)
-    lr = torch.tensor(cfg.lr) if compile_mode(cfg, dev) == 'step' else cfg.lr      # a tensor lr: the schedule changes it without a recompile
+    # a tensor lr: the schedule changes it without a recompile
+    lr = torch.tensor(cfg.lr) if compile_mode(cfg, dev) == 'step' else cfg.lr
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
                           weight_decay=cfg.weight_decay, **({'fused': True} if dev.type == 'cuda' else {'foreach': True}))
     return model, distiller, opt
@@ -405,7 +408,9 @@ def stop_signals():
 
 # %% ../nbs/03d_train.ipynb #c8c705ec
 def fit(cfg: TrainConfig | dict, callbacks: list[Callable] | None = None) -> dict:
-    """Train according to `cfg` (or finish it without training, see `outcome`); returns the metrics (as in `<out_dir>/metrics.json`), timings, run id, folder, history and `outcome`.
+    """Train according to `cfg` (or finish it without training, see `outcome`).
+
+    Returns the metrics (as in `<out_dir>/metrics.json`), timings, run id, folder, history and `outcome`.
 
     `fit` is a group of one (`rtk_nb.group.fit_group`): one run and a group's runs go through the same code.
 
