@@ -292,11 +292,15 @@ def group_report(args, dev, results: dict, argv, load_start='n/a') -> str:
                     f" -> {'met' if auto >= 1 else 'NOT met'} (>= 1.00)"))
     return '\n'.join(L) + '\n'
 
+def start_measuring(args, dev, info, what: str = ''):
+    "The synthetic images of every measured config, the load average at the start, and the header line printed."
+    x, y = synthetic_data((args.warmup + args.steps) * args.batch_size, info.num_classes, args.seed)
+    print(f"device: {device_name(dev)}; batch {args.batch_size}, warm-up {args.warmup}, steps {args.steps}{what}", flush=True)
+    return x, y, loadavg()
+
 def main_group(args, dev, info, cmd) -> dict:
-    n = (args.warmup + args.steps) * args.batch_size
-    x, y = synthetic_data(n, info.num_classes, args.seed)
-    results, load_start = {}, loadavg()
-    print(f"device: {device_name(dev)}; batch {args.batch_size}, warm-up {args.warmup}, steps {args.steps}; --group", flush=True)
+    x, y, load_start = start_measuring(args, dev, info, ' --group')
+    results = {}
     for pair in args.pairs:
         for grid in args.grids:
             cfgs = grid_cfgs(args, pair, grid)
@@ -483,10 +487,8 @@ def main(argv=None):
     dev = torch.device(args.device)
     info = rdata.get_info(DATASET)
     if args.group: return main_group(args, dev, info, cmd)
-    n = (args.warmup + args.steps) * args.batch_size
-    x, y = synthetic_data(n, info.num_classes, args.seed)
-    results, load_start = {}, loadavg()
-    print(f"device: {device_name(dev)}; batch {args.batch_size}, warm-up {args.warmup}, steps {args.steps}", flush=True)
+    x, y, load_start = start_measuring(args, dev, info)
+    results = {}
     for pair in args.pairs:
         for method in args.methods:
             r = results.setdefault((pair, method), {})

@@ -79,27 +79,13 @@ def check_run(cfg, first_epoch_row: dict) -> list[str]:
     return problems
 
 
-def run_one(args, root: Path, pair, method: str, compiled: str, teacher_ckpt: str | None) -> dict:
-    "Interrupt after epoch 1, resume, check `pair` (a `Pair`) with `method` and compile mode `compiled`. Returns a row of the table."
+def checked(row: dict, dev, attempt) -> dict:
+    """Fill `row` from `attempt()`, which trains and returns `(problems, img/s)`: ok or what failed, img/s, peak memory, seconds."""
     import torch
-    from rtk_nb.train import TrainConfig, fit
-    cfg = TrainConfig(**base_config(args, root), method=method, teacher=pair.teacher, student=pair.student, teacher_ckpt=teacher_ckpt,
-                      compile=compiled, out_dir=str(root / 'students' / f"{pair.name}-{method}-compile-{compiled}"))
-    dev = torch.device('cuda' if args.device in ('auto', 'cuda') else args.device)
-    row = {'method': method, 'pair': pair.name, 'compile': compiled, 'img/s': None, 'peak MiB': None}
-    first = {}
-    def stop_after_first(epoch, r):
-        if epoch == 1: first.update(r); raise Interrupted
     t0 = time.perf_counter()
     try:
         if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
-        try:
-            fit(cfg, callbacks=[stop_after_first]); raise AssertionError('the first fit was not interrupted')
-        except Interrupted: pass
-        if (cfg.output_dir / 'model.ckpt').exists(): raise AssertionError('model.ckpt written by an interrupted run')
-        r = fit(cfg)
-        problems = check_run(cfg, first)
-        row['img/s'] = r['history'][-1]['img_per_s']
+        problems, row['img/s'] = attempt()
         if dev.type == 'cuda': row['peak MiB'] = torch.cuda.max_memory_allocated(dev) / 2**20
         row['ok'] = 'ok' if not problems else 'FAIL: ' + '; '.join(problems)
     except Exception as e:
@@ -112,6 +98,26 @@ def run_one(args, root: Path, pair, method: str, compiled: str, teacher_ckpt: st
     return row
 
 
+def run_one(args, root: Path, pair, method: str, compiled: str, teacher_ckpt: str | None) -> dict:
+    "Interrupt after epoch 1, resume, check `pair` (a `Pair`) with `method` and compile mode `compiled`. Returns a row of the table."
+    import torch
+    from rtk_nb.train import TrainConfig, fit
+    cfg = TrainConfig(**base_config(args, root), method=method, teacher=pair.teacher, student=pair.student, teacher_ckpt=teacher_ckpt,
+                      compile=compiled, out_dir=str(root / 'students' / f"{pair.name}-{method}-compile-{compiled}"))
+    first = {}
+    def stop_after_first(epoch, r):
+        if epoch == 1: first.update(r); raise Interrupted
+    def attempt():
+        try:
+            fit(cfg, callbacks=[stop_after_first]); raise AssertionError('the first fit was not interrupted')
+        except Interrupted: pass
+        if (cfg.output_dir / 'model.ckpt').exists(): raise AssertionError('model.ckpt written by an interrupted run')
+        r = fit(cfg)
+        return check_run(cfg, first), r['history'][-1]['img_per_s']
+    dev = torch.device('cuda' if args.device in ('auto', 'cuda') else args.device)
+    return checked({'method': method, 'pair': pair.name, 'compile': compiled, 'img/s': None, 'peak MiB': None}, dev, attempt)
+
+
 def run_group(args, root: Path, pair, compiled: str, fuse: bool, teacher_ckpt: str) -> dict:
     """The study's methods and one more rtk grid point as a group (`rtk_nb.group.fit_group`, fused or not): interrupted
     after epoch 1, resumed, every run checked as `run_one` checks one. Returns a row of the table (img/s: student-images/s)."""
@@ -119,37 +125,24 @@ def run_group(args, root: Path, pair, compiled: str, fuse: bool, teacher_ckpt: s
     from rtk_nb.train import TrainConfig
     from rtk_nb.group import fit_group
     from rtk_nb.study import load_study
-    methods = [m for m in load_study(ROOT / 'params.yaml', root=ROOT).methods]
-    grid = [(m, {}) for m in methods] + [('rtk', {'keep': 0.25})]
-    name = f"group×{len(grid)} {'fused' if fuse else 'unfused'}"
+    grid = [(m, {}) for m in load_study(ROOT / 'params.yaml', root=ROOT).methods] + [('rtk', {'keep': 0.25})]
+    folder = root / 'groups' / f"{pair.name}-{compiled}-{'fused' if fuse else 'unfused'}"
     cfgs = [TrainConfig(**base_config(args, root), method=m, loss=l, teacher=pair.teacher, student=pair.student, teacher_ckpt=teacher_ckpt,
-                        compile=compiled, out_dir=str(root / 'groups' / f"{pair.name}-{compiled}-{'fused' if fuse else 'unfused'}" / f"{m}-{k}"))
-            for k, (m, l) in enumerate(grid)]
-    dev = torch.device('cuda' if args.device in ('auto', 'cuda') else args.device)
-    row = {'method': name, 'pair': pair.name, 'compile': compiled, 'img/s': None, 'peak MiB': None}
+                        compile=compiled, out_dir=str(folder / f"{m}-{k}")) for k, (m, l) in enumerate(grid)]
     first = {}
     def stop_after_first(epoch, rows):
         if epoch == 1: first.update(enumerate(rows)); raise Interrupted
-    t0 = time.perf_counter()
-    try:
-        if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
+    def attempt():
         try:
             fit_group(cfgs, callbacks=[stop_after_first], fuse=fuse); raise AssertionError('the first fit_group was not interrupted')
         except Interrupted: pass
         res = fit_group(cfgs, fuse=fuse)
         problems = [f"{c.method} {c.loss}: {p}" for k, c in enumerate(cfgs) for p in check_run(c, first[k])]
         problems += [f"{c.method}: outcome {r['outcome']}" for c, r in zip(cfgs, res) if r['outcome'] != 'trained']
-        row['img/s'] = len(cfgs) * res[0]['history'][-1]['img_per_s']
-        if dev.type == 'cuda': row['peak MiB'] = torch.cuda.max_memory_allocated(dev) / 2**20
-        row['ok'] = 'ok' if not problems else 'FAIL: ' + '; '.join(problems)
-    except Exception as e:
-        traceback.print_exc(file=sys.stderr)
-        row['ok'] = f"FAIL: {type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''}"
-    finally:
-        try: torch._dynamo.reset()
-        except Exception: pass
-    row['s'] = time.perf_counter() - t0
-    return row
+        return problems, len(cfgs) * res[0]['history'][-1]['img_per_s']
+    dev = torch.device('cuda' if args.device in ('auto', 'cuda') else args.device)
+    name = f"group×{len(grid)} {'fused' if fuse else 'unfused'}"
+    return checked({'method': name, 'pair': pair.name, 'compile': compiled, 'img/s': None, 'peak MiB': None}, dev, attempt)
 
 
 def table(rows: list[dict]) -> str:
