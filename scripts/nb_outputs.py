@@ -25,7 +25,7 @@ from fastcore.nbio import read_nb, write_nb
 
 ROOT = Path(__file__).resolve().parents[1]
 WITH_OUTPUTS = ['00_models.ipynb', '00a_checks.ipynb', '00b_files.ipynb', '01_losses.ipynb', '02_data.ipynb', '03a_config.ipynb',
-                '03b_checkpoint.ipynb', '03c_tracking.ipynb', '03d_train.ipynb', '04_pipeline.ipynb', '04a_study.ipynb',
+                '03b_checkpoint.ipynb', '03c_tracking.ipynb', '03d_train.ipynb', '03e_group.ipynb', '04_pipeline.ipynb', '04a_study.ipynb',
                 '05_report.ipynb', '06_cli.ipynb']
 
 def execute(name: str):
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     if unknown: ap.error(f"not stored with outputs: {unknown} (the list: {WITH_OUTPUTS})")
     stale, t0 = [], time.time()
     # the slowest first, so that two at a time finish together
-    order = sorted(names, key=lambda n: n not in ('03d_train.ipynb', '05_report.ipynb', '02_data.ipynb'))
+    order = sorted(names, key=lambda n: n not in ('03d_train.ipynb', '03e_group.ipynb', '05_report.ipynb', '02_data.ipynb'))
     with ProcessPoolExecutor(max_workers=args.jobs, max_tasks_per_child=1, initializer=_one_thread) as pool:   # a fresh process per notebook
         for name, fresh, secs in pool.map(_run, order):
             stored = read_nb(ROOT / 'nbs' / name)
