@@ -10,7 +10,7 @@ epochs, temporary folders), so running them again must print the same. What is c
 
 - text outputs (printed lines, values, tables) exactly, except for two things that cannot repeat and that no reader
   learns from: **timings** — a number followed by a unit of time or of throughput (`12.3s`, `4 ms`, `1,234 img/s`,
-  `0.5 min`, `it/s`), and the date and time of a log line (`2026/12/02 13:57:54`) — are compared as `<t>`, and **temporary paths** (what
+  `0.5 min`, `it/s`, `student-img/s`), and the date and time of a log line (`2026/12/02 13:57:54`) — are compared as `<t>`, and **temporary paths** (what
   `tempfile` made: `/tmp/tmpab12cd/...`) as `<tmp>`, with the other names a run draws at random or from the clock:
   MLflow's run ids (32 hex digits) as `<id>` and a time-stamped name (`previous-20261202-140645-10708`) as `<t>`;
 - a figure by its presence (its PNG bytes depend on the platform's fonts and libraries);
@@ -39,7 +39,7 @@ def execute(name: str):
     return nb
 
 _TMP = re.compile(re.escape(tempfile.gettempdir().rstrip('/')) + r"/[^\s'\",)\]}]+")
-_TIMING = re.compile(r"\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?\s?(?:ms|s|sec|min|h|img/s|it/s|s/it)\b(?!\w)")
+_TIMING = re.compile(r"\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?\s?(?:ms|s|sec|min|h|student-img/s|img/s|it/s|s/it)\b(?!\w)")
 _STAMP = re.compile(r"\b\d{8}-\d{6}(?:-\d+)?\b")     # a name stamped with the time (and process) it was made, e.g. previous-20261202-140645-10708
 _RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")             # MLflow's random run ids
 _CLOCK = re.compile(r"\b(?:\d{4}[-/]\d{2}[-/]\d{2}[ T])?\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b")
