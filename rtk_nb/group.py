@@ -17,6 +17,7 @@ from .models import FeatureHooks
 from .losses import Distiller
 from .tracking import Tracker, run_params, run_tags
 from .files import write_text
+from .runstore import state_dir, is_finished, publish, identity_key, hold, versions, workspace_path
 from . import data as rdata
 from .train import (device_for, amp_dtype, use_channels_last, compile_mode, load_teacher, run_fingerprint, build_training,
                           evaluate, make_step, train_epoch, resumable_state, twin_state, restore, save_last, save_final,
@@ -24,8 +25,8 @@ from .train import (device_for, amp_dtype, use_channels_last, compile_mode, load
 
 # %% auto #0
 __all__ = ['SHARED', 'SHARED_BY_DISTILLED', 'FUSE_MODES', 'FUSE_AUTO', 'check_group', 'GroupForward', 'FusedStudents',
-           'resolve_fuse', 'Member', 'open_member', 'restore_finished', 'open_record', 'end_epoch', 'finish', 'fail',
-           'run_label', 'print_group_epoch', 'fit_group']
+           'resolve_fuse', 'Member', 'open_member', 'restore_finished', 'open_record', 'end_epoch', 'finish',
+           'mark_superseded', 'fail', 'run_label', 'print_group_epoch', 'fit_group', 'hold_identities']
 
 # %% ../nbs/03e_group.ipynb #c22917a3
 SHARED = ('dataset', 'seed', 'student', 'recipe', *RECIPE_FIELDS, 'data_root', 'download', 'device', 'amp', 'channels_last',
@@ -223,7 +224,9 @@ def open_member(index: int, cfg: TrainConfig, fp: dict, tracker: Tracker, dev, n
 
 # %% ../nbs/03e_group.ipynb #d4713d6f
 def restore_finished(m: Member, num_classes: int) -> bool:
-    """Settle `m` as `restored` if its `last.ckpt` is the finished run and its record FINISHED (or not tracked).
+    """Settle `m` as `restored` if its identity is finished and its record FINISHED (or not tracked): its files are
+    copied into its folder from its identity folder (or rewritten from its `last.ckpt`, if the process ended before
+    writing them), nothing trains.
 
     Args:
         m: the member.
@@ -232,9 +235,11 @@ def restore_finished(m: Member, num_classes: int) -> bool:
     if m.twin is not None or m.start != m.cfg.epochs or (m.tracker.client is not None and m.tracker.status(m.run_id) != 'FINISHED'):
         return False
     m.distiller.remove_hooks()
-    metrics = save_final(m.cfg, m.fp, m.model, num_classes, m.history)
-    print(f"{m.cfg.run_name} is finished ({m.cfg.output_dir / 'last.ckpt'}: epoch {m.start}/{m.cfg.epochs}); its other files "
-          f"were rewritten from it, nothing trained, MLflow run {m.run_id} left as it is")
+    sd = state_dir(m.cfg.output_dir, m.fp)
+    if is_finished(sd): publish(sd, m.cfg.output_dir); metrics = json.loads((sd / 'metrics.json').read_text())
+    else: metrics = save_final(m.cfg, m.fp, m.model, num_classes, m.history)
+    print(f"{m.cfg.run_name} is finished (identity {sd.name}: epoch {m.start}/{m.cfg.epochs}); its files are copied from "
+          f"{sd}, nothing trained, MLflow run {m.run_id} left as it is")
     m.done(metrics, 'restored')
     return True
 
@@ -250,12 +255,12 @@ def open_record(m: Member, dev, amp, num_classes: int) -> None:
     cfg, out = m.cfg, m.cfg.output_dir
     if m.twin is not None:
         print(f"{cfg.run_name}: the same run (same fingerprint) is finished in {m.twin}; its result is taken, nothing trained")
-    elif m.resumed: print(f"resuming {cfg.run_name} from {out / 'last.ckpt'} at epoch {m.start}/{cfg.epochs}")
-    tags = run_tags(cfg) | ({'rtk_nb.same_as': m.twin_run_id or '', 'rtk_nb.same_as_dir': str(m.twin.resolve())} if m.twin else {})
+    elif m.resumed: print(f"resuming {cfg.run_name} from {state_dir(out, m.fp) / 'last.ckpt'} at epoch {m.start}/{cfg.epochs}")
+    tags = (run_tags(cfg) | {'rtk_nb.identity': identity_key(m.fp), **{f"rtk_nb.version.{k}": v for k, v in versions().items()}}
+            | ({'rtk_nb.same_as': m.twin_run_id or '', 'rtk_nb.same_as_dir': str(m.twin.resolve())} if m.twin else {}))
     params = run_params(m.fp, num_classes=num_classes, device=str(dev), amp=str(amp), channels_last=use_channels_last(cfg, dev),
                         compile=compile_mode(cfg, dev))
     m.run_id = m.tracker.start(None if m.twin else m.run_id, params, tags)
-    write_text(out / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     if m.twin is not None:                                      # the twin's history is this run's record too
         for row in m.history: m.tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=row['epoch'])
         save_last(cfg, m.fp, m.model, m.opt, m.sched, dev, m.history, m.run_id)
@@ -287,7 +292,23 @@ def finish(m: Member, num_classes: int, t0: float) -> None:
     timings = {**run_timings(m.history), 'wall_time_s': time.perf_counter() - t0}   # returned; MLflow has them per epoch
     for f in ('config.yaml', 'metrics.json', 'history.csv', 'model.ckpt'): m.tracker.log_artifact(m.cfg.output_dir / f)
     m.tracker.end('FINISHED')
+    mark_superseded(m)
     m.done({**metrics, **timings}, 'reused' if m.twin is not None else 'trained' if m.start < m.cfg.epochs else 'closed')
+
+def mark_superseded(m: Member) -> None:
+    """Tag the earlier FINISHED MLflow runs of `m`'s identity and folder `rtk_nb.superseded_by` (a retrained identity, e.g.
+    after its state was deleted): the runs view can then show current runs only (`tags.rtk_nb.superseded_by` absent).
+
+    Args:
+        m: the member, just finished.
+    """
+    t = m.tracker
+    if not (t.client and t.run_id): return
+    exp_id = t.client.get_run(t.run_id).info.experiment_id
+    q = f"tags.`rtk_nb.identity` = '{identity_key(m.fp)}' and tags.out_dir = '{m.cfg.output_dir.resolve()}' and attributes.status = 'FINISHED'"
+    for r in t.client.search_runs([exp_id], q):
+        if r.info.run_id != t.run_id and 'rtk_nb.superseded_by' not in r.data.tags:
+            t.client.set_tag(r.info.run_id, 'rtk_nb.superseded_by', t.run_id)
 
 def fail(m: Member, error: str) -> None:
     """Settle `m` as `failed` with `error` (its record FAILED, its last good `last.ckpt` kept).
@@ -389,19 +410,50 @@ def fit_group(cfgs: Sequence, callbacks: list[Callable] | None = None, fuse='aut
     distilled = [c for c in cfgs if c.needs_teacher]
     teacher = load_teacher(distilled[0], info.num_classes, dev) if distilled else None
     fps = [run_fingerprint(c) for c in cfgs]
-    train_dl, test_dl, _ = rdata.get_loaders(lead.dataset, lead.batch_size, root=lead.data_root, device=dev, seed=lead.seed,
+    train_dl, test_dl, _ = rdata.get_loaders(lead.dataset, lead.batch_size, root=workspace_path(lead.data_root), device=dev, seed=lead.seed,
                                              download=lead.download, channels_last=use_channels_last(lead, dev), padding=lead.padding)
     first = {}                                                       # identity -> the run of the group that trains it
     for k, fp in enumerate(fps): first.setdefault(_identity(fp), k)
     trains = [k for k in range(len(cfgs)) if first[_identity(fps[k])] == k]
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True     # fixed batch shapes: let cuDNN pick its kernels
-    members = [open_member(k, cfgs[k], fps[k], trackers[k], dev, info.num_classes, teacher) for k in trains]
-    _train(members, lead, dev, info.num_classes, (train_dl, test_dl), resolve_fuse(fuse, dev, len(members)), callbacks, on_step, len(cfgs))
+    locks = hold_identities([(cfgs[k], fps[k]) for k in trains])
+    try:
+        members = [open_member(k, cfgs[k], fps[k], trackers[k], dev, info.num_classes, teacher) for k in trains]
+        _train(members, lead, dev, info.num_classes, (train_dl, test_dl), resolve_fuse(fuse, dev, len(members)), callbacks, on_step,
+               len(cfgs))
+    finally:
+        for lk in locks: lk.release()
     results = [None] * len(cfgs)
     for m in members: results[m.index] = m.result
     for k, c in enumerate(cfgs):                                     # the same identity as a run above: its result is taken
         if results[k] is None: results[k] = _same_as(c, cfgs[first[_identity(fps[k])]], results[first[_identity(fps[k])]])
     return results
+
+def hold_identities(runs) -> list:
+    """Lock the identity folder of each `(cfg, fp)` of `runs` (`rtk_nb.runstore.hold`), waiting, with a message, for
+    another process that holds one (it trains or restores that identity: afterwards this one finds it finished).
+
+    Args:
+        runs (Sequence[tuple[TrainConfig, dict]]): the runs and their fingerprints.
+
+    Returns:
+        The locks, held; release them when done.
+    """
+    from filelock import Timeout
+    locks = []
+    try:
+        for c, fp in sorted(runs, key=lambda r: str(state_dir(r[0].output_dir, r[1]))):   # one order everywhere: no deadlock
+            lk = hold(state_dir(c.output_dir, fp))
+            try: lk.acquire(timeout=0)
+            except Timeout:
+                print(f"{c.run_name}: another process holds identity {identity_key(fp)} in {c.output_dir} (it trains or restores "
+                      "it); waiting for it", flush=True)
+                lk.acquire()
+            locks.append(lk)
+    except BaseException:
+        for lk in locks: lk.release()
+        raise
+    return locks
 
 def _same_as(c: TrainConfig, ref: TrainConfig, ref_result: dict) -> dict:
     if ref_result['outcome'] == 'failed':

@@ -17,12 +17,13 @@ from .losses import create_distiller
 from .config import TrainConfig, config_fingerprint
 from .checkpoint import save_checkpoint, load_checkpoint, checkpoint_digest
 from .files import write_text, write_json
+from .runstore import code_digest, state_dir, adopt_legacy, write_record, publish, versions
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'device_for', 'amp_dtype', 'use_channels_last', 'compile_mode', 'DivergenceError', 'load_teacher',
-           'run_fingerprint', 'build_training', 'evaluate', 'make_step', 'train_epoch', 'previous_fingerprint',
-           'resumable_state', 'restore', 'twin_state', 'write_history', 'save_last', 'run_metrics', 'run_timings',
-           'save_final', 'print_epoch', 'Stopped', 'stop_signals', 'fit', 'train_teacher', 'distill', 'plot_history']
+__all__ = ['device_for', 'amp_dtype', 'use_channels_last', 'compile_mode', 'DivergenceError', 'load_teacher', 'run_fingerprint',
+           'build_training', 'evaluate', 'make_step', 'train_epoch', 'resumable_state', 'restore', 'twin_state',
+           'write_history', 'save_last', 'run_metrics', 'run_timings', 'save_final', 'print_epoch', 'Stopped',
+           'stop_signals', 'fit', 'train_teacher', 'distill', 'plot_history']
 
 # %% ../nbs/03d_train.ipynb #08e0a0f5
 def device_for(cfg: TrainConfig) -> torch.device:
@@ -90,13 +91,14 @@ def load_teacher(cfg: TrainConfig, num_classes: int, device) -> nn.Module:
     return t.to(device).eval().requires_grad_(False)
 
 def run_fingerprint(cfg: TrainConfig) -> dict:
-    """The run's identity: its config fingerprint plus, for a distillation, the SHA-256 of its teacher checkpoint.
+    """The run's identity: its config fingerprint, its code and, for a distillation, the SHA-256 of its teacher checkpoint.
 
     Args:
-        cfg: the run's config (`config_fingerprint`); where the method distils from a teacher, `teacher_ckpt` is read
-            and verified (`checkpoint_digest`).
+        cfg: the run's config (`config_fingerprint`); its `code` is the digest of the code that trains it
+            (`rtk_nb.runstore.code_digest`); where the method distils from a teacher, `teacher_ckpt` is read and
+            verified (`checkpoint_digest`).
     """
-    fp = config_fingerprint(cfg)
+    fp = {**config_fingerprint(cfg), 'code': code_digest(cfg)}
     return {**fp, 'teacher_sha256': checkpoint_digest(cfg.teacher_ckpt)} if cfg.needs_teacher else fp
 
 # %% ../nbs/03d_train.ipynb #46b0d1bd
@@ -242,39 +244,22 @@ def train_epoch(step, distiller, opt, dl, epoch, cfg, on_step: Callable | None =
     return rows if group else rows[0]
 
 # %% ../nbs/03d_train.ipynb #44f7911f
-OUTPUTS = ('last.ckpt', 'model.ckpt', 'metrics.json', 'history.csv', 'config.yaml')
-
-def previous_fingerprint(out: Path) -> dict | None:
-    """The fingerprint of the run whose outputs are in `out` (from `last.ckpt`, else `model.ckpt`); None if there are none.
-
-    Args:
-        out: the run's folder. A corrupt checkpoint there raises `CheckpointError` and is left as it is.
-    """
-    for f in ('last.ckpt', 'model.ckpt'):
-        if (out / f).exists(): return load_checkpoint(out / f).get('fingerprint', {})   # a corrupt file stops here, untouched
-    return None
-
 def resumable_state(out: Path, fp: dict) -> dict | None:
-    """The state of `out/last.ckpt` if it is run `fp`'s; the outputs of a run with other settings are moved aside whole.
+    """The state of run `fp` in folder `out`: `<out>/.store/<identity>/last.ckpt` (`rtk_nb.runstore.state_dir`), or None.
+
+    A `last.ckpt` that an earlier version left in `out` itself is first moved into the store under its own identity
+    (`rtk_nb.runstore.adopt_legacy`): kept, listed by `rtk-nb runs`, never resumed by another identity.
 
     Args:
         out: the run's folder.
-        fp: the new run's fingerprint (`run_fingerprint`).
+        fp: the run's fingerprint (`run_fingerprint`).
 
     Returns:
-        The content of `out/last.ckpt` when it is run `fp`'s; None for a fresh start (no outputs, only a `model.ckpt`,
-        or another run's outputs, now in `out/previous-<time>-<pid>/`).
+        The content of its `last.ckpt`; None for a fresh start (this identity never ran in `out`).
     """
-    old = previous_fingerprint(out)
-    if old is None: return None
-    if old == fp: return load_checkpoint(out / 'last.ckpt') if (out / 'last.ckpt').exists() else None
-    aside = out / f"previous-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    aside.mkdir()
-    for f in OUTPUTS:
-        if (out / f).exists(): os.replace(out / f, aside / f)
-    diff = sorted(k for k in {*fp, *old} if old.get(k) != fp.get(k))
-    print(f"{out} held a run with other settings ({', '.join(diff)} differ): its outputs are kept in {aside.name}/; starting afresh")
-    return None
+    adopt_legacy(out)                                          # a corrupt checkpoint stops here, untouched
+    last = state_dir(out, fp) / 'last.ckpt'
+    return load_checkpoint(last) if last.exists() else None
 
 # %% ../nbs/03d_train.ipynb #2c077206
 def restore(state: dict | None, model, opt, sched, dev) -> tuple[int, list, str | None]:
@@ -294,7 +279,7 @@ def restore(state: dict | None, model, opt, sched, dev) -> tuple[int, list, str 
     return state['epoch'], state['history'], state.get('mlflow_run_id')
 
 def twin_state(folders, fp: dict, epochs: int) -> tuple[dict | None, Path | None]:
-    """`(state, folder)` of the first of `folders` whose `last.ckpt` is run `fp` finished (all `epochs` done); `(None, None)` if none.
+    """`(state, folder)` of the first of `folders` that holds run `fp` finished (all `epochs` done); `(None, None)` if none.
 
     Args:
         folders (Iterable[str | Path] | None): the folders to look in (`cfg.reuse_from`); None: none. A folder whose
@@ -303,7 +288,8 @@ def twin_state(folders, fp: dict, epochs: int) -> tuple[dict | None, Path | None
         epochs: the run's number of epochs; a twin counts only when it has done all of them.
     """
     for d in map(Path, folders or ()):
-        try: st = load_checkpoint(d / 'last.ckpt') if (d / 'last.ckpt').exists() else None
+        last = state_dir(d, fp) / 'last.ckpt'
+        try: st = load_checkpoint(last) if last.exists() else None
         except Exception: continue                                      # a broken twin is its own stage's problem
         if st is not None and st.get('fingerprint') == fp and st.get('epoch') == epochs: return st, d
     return None, None
@@ -320,10 +306,11 @@ def write_history(out: Path, history: list[dict]) -> None:
     write_text(out / 'history.csv', '\n'.join([','.join(keys)] + [','.join(f"{h.get(k, '')}" for k in keys) for h in history]) + '\n')
 
 def save_last(cfg, fp, model, opt, sched, dev, history, run_id) -> None:
-    """Write `last.ckpt` (everything an exact resume needs) and `history.csv` after an epoch.
+    """Write `last.ckpt` (everything an exact resume needs), `history.csv` and `run.json` after an epoch.
 
     Args:
-        cfg (TrainConfig): the run's config, kept in the checkpoint; the files go to its `output_dir`.
+        cfg (TrainConfig): the run's config, kept in the checkpoint; the files go to its identity folder in its
+            `output_dir` (`rtk_nb.runstore.state_dir`).
         fp (dict): the run's fingerprint (`run_fingerprint`), what a resume must match.
         model (nn.Module): the model being trained.
         opt (torch.optim.Optimizer): its optimizer.
@@ -335,8 +322,10 @@ def save_last(cfg, fp, model, opt, sched, dev, history, run_id) -> None:
     save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
                      'rng_cpu': torch.get_rng_state(), **({'rng_cuda': torch.cuda.get_rng_state(dev)} if dev.type == 'cuda' else {}),
                      'epoch': len(history), 'history': history, 'fingerprint': fp,
-                     'config': cfg.to_dict(), 'mlflow_run_id': run_id}, cfg.output_dir / 'last.ckpt')
-    write_history(cfg.output_dir, history)
+                     'config': cfg.to_dict(), 'mlflow_run_id': run_id}, (sd := state_dir(cfg.output_dir, fp)) / 'last.ckpt')
+    write_history(sd, history)
+    write_record(sd, run_name=cfg.run_name, out_dir=str(cfg.output_dir), fingerprint=fp, epoch=len(history), epochs=cfg.epochs,
+                 status='training' if len(history) < cfg.epochs else 'trained', mlflow_run_id=run_id, versions=versions())
 
 # %% ../nbs/03d_train.ipynb #794b4701
 def run_metrics(history: list[dict], epochs: int) -> dict:
@@ -368,18 +357,21 @@ def save_final(cfg, fp, model, num_classes, history) -> dict:
     """Write `config.yaml`, `model.ckpt`, `metrics.json` and `history.csv` of the finished run; return the metrics.
 
     Args:
-        cfg (TrainConfig): the run's config (in `config.yaml` and `model.ckpt`); the files go to its `output_dir`.
+        cfg (TrainConfig): the run's config (in `config.yaml` and `model.ckpt`); the files go to its identity folder,
+            marked finished, then are copied into its `output_dir` (`rtk_nb.runstore.publish`).
         fp (dict): the run's fingerprint, kept in `model.ckpt`.
         model (nn.Module): the trained model.
         num_classes (int): the dataset's number of classes, kept in `model.ckpt`.
         history (list[dict]): the rows of all the epochs.
     """
-    metrics = run_metrics(history, cfg.epochs)
-    write_text(cfg.output_dir / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    metrics, sd = run_metrics(history, cfg.epochs), state_dir(cfg.output_dir, fp)
+    write_text(sd / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     save_checkpoint({'model': model.state_dict(), 'config': cfg.to_dict(), 'fingerprint': fp, 'arch': cfg.arch,
-                     'num_classes': num_classes, 'test_acc': metrics['test_acc']}, cfg.output_dir / 'model.ckpt')
-    write_json(metrics, cfg.output_dir / 'metrics.json')
-    write_history(cfg.output_dir, history)
+                     'num_classes': num_classes, 'test_acc': metrics['test_acc']}, sd / 'model.ckpt')
+    write_json(metrics, sd / 'metrics.json')
+    write_history(sd, history)
+    write_record(sd, status='finished', epoch=len(history), epochs=cfg.epochs, test_acc=metrics['test_acc'])
+    publish(sd, cfg.output_dir)
     return metrics
 
 def print_epoch(row: dict, epochs: int):
