@@ -193,6 +193,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'rtk_nb.pipeline.plan_device': ('pipeline.html#plan_device', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.plan_text': ('pipeline.html#plan_text', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.plugin_files_not_loaded': ('pipeline.html#plugin_files_not_loaded', 'rtk_nb/pipeline.py'),
+                                 'rtk_nb.pipeline.rekey_study': ('pipeline.html#rekey_study', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.run_notebook': ('pipeline.html#run_notebook', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.split_sizes': ('pipeline.html#split_sizes', 'rtk_nb/pipeline.py'),
                                  'rtk_nb.pipeline.study_hours': ('pipeline.html#study_hours', 'rtk_nb/pipeline.py'),

@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('--fuse', default='auto', choices=['auto', 'true', 'false'],
                    help='step the students as one wide model (default auto: what the benchmark measured faster on the device)')
     a.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='override fields of every run, as rtk-nb train --set')
+    a = sub.add_parser('runs', help="list every run identity kept in the runs' stores (results/**/.store): settings, accuracy, when")
+    a.add_argument('--root', default='results', help='the folder searched (default results)')
+    a = sub.add_parser('rekey', help="after a refactor: re-key the study's finished runs to today's code (recorded, never silent)")
+    a.add_argument('--params', default='params.yaml', help='the study file (default params.yaml)')
+    a.add_argument('--dry-run', action='store_true', help='only list the runs that would be re-keyed')
     return ap
 
 # %% ../nbs/06_cli.ipynb #297eb08c
@@ -104,6 +109,13 @@ def _run(args) -> None:
             print(f"{r['outcome']:>8}  {acc:>8}  {r['out_dir']}")
         if failed := [r['out_dir'] for r in res if r['outcome'] == 'failed']:
             print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr); raise SystemExit(1)
+    elif args.cmd == 'runs':
+        from rtk_nb.runstore import list_runs, runs_text
+        print(runs_text(list_runs(args.root), args.root))
+    elif args.cmd == 'rekey':
+        from rtk_nb.pipeline import rekey_study
+        done = rekey_study(load_study(args.params), dry_run=args.dry_run)
+        print(f"{len(done)} run(s) {'would be ' if args.dry_run else ''}re-keyed to today's code" + ''.join(f"\n  {d}" for d in done))
 
 def main(argv=None) -> int:
     """The `rtk-nb` command; returns the exit status (2: a user error, reported in one line).

@@ -305,7 +305,8 @@ def mark_superseded(m: Member) -> None:
     t = m.tracker
     if not (t.client and t.run_id): return
     exp_id = t.client.get_run(t.run_id).info.experiment_id
-    q = f"tags.`rtk_nb.identity` = '{identity_key(m.fp)}' and tags.out_dir = '{m.cfg.output_dir.resolve()}' and attributes.status = 'FINISHED'"
+    q = (f"tags.`rtk_nb.identity` = '{identity_key(m.fp)}' and tags.out_dir = '{m.cfg.output_dir.resolve()}' "
+         "and attributes.status = 'FINISHED'")
     for r in t.client.search_runs([exp_id], q):
         if r.info.run_id != t.run_id and 'rtk_nb.superseded_by' not in r.data.tags:
             t.client.set_tag(r.info.run_id, 'rtk_nb.superseded_by', t.run_id)

@@ -15,11 +15,12 @@ from .files import write_text, write_json
 from .study import Study, load_study, plugins_root, _read_yaml
 from .group import check_group
 from . import data as rdata
+from .runstore import workspace_path
 
 # %% auto #0
 __all__ = ['SPLIT_SIZES', 'IMG_PER_S', 'deep_merge', 'apply_profile', 'notebook_value', 'keep_aside', 'run_notebook',
            'data_stage', 'split_sizes', 'study_hours', 'missing_files', 'plan_device', 'plan_text', 'files_by_hand',
-           'before_repro', 'list_text', 'plugin_files_not_loaded', 'train_config', 'group_configs']
+           'before_repro', 'list_text', 'plugin_files_not_loaded', 'train_config', 'group_configs', 'rekey_study']
 
 # %% ../nbs/04_pipeline.ipynb #e00c8470
 def deep_merge(base: dict, over: dict) -> dict:
@@ -111,15 +112,17 @@ def data_stage(dataset: str, root='data', download: bool = True) -> dict[str, in
 
     Args:
         dataset: a registered dataset.
-        root: the data folder.
+        root: the data folder (`prepared.json` goes there; in a DVC temporary copy the data itself is the workspace's,
+            `rtk_nb.runstore.workspace_path`).
         download: download missing archives (else a missing one is a `DataError` saying where to put it).
 
     Returns:
         The number of images of each split.
     """
-    out = rdata.prepare(dataset, root=root, download=download)
-    sizes = {s: int(rdata.load_split(dataset, s, root=root)[1].numel()) for s in rdata.get_info(dataset).splits}
-    write_json({'dataset': dataset, 'splits': sizes}, Path(out) / 'prepared.json')
+    data = workspace_path(root)                     # in a DVC temporary copy (a queued experiment): the workspace's data
+    rdata.prepare(dataset, root=data, download=download)
+    sizes = {s: int(rdata.load_split(dataset, s, root=data)[1].numel()) for s in rdata.get_info(dataset).splits}
+    write_json({'dataset': dataset, 'splits': sizes}, Path(root) / dataset / 'prepared.json')
     return sizes
 
 # %% ../nbs/04_pipeline.ipynb #4f2201aa
@@ -338,3 +341,29 @@ def group_configs(args) -> list[TrainConfig]:
         have = ', '.join(f"--dataset {d} --pair {t}-{s} --seed {x}" for d, t, s, x in groups)
         raise ConfigError(f"{args.params} has no group of dataset {key[0]!r}, pair {pr.name!r}, seed {key[3]!r}; its groups: {have}")
     return check_group([TrainConfig.from_dict(deep_merge(r.config.to_dict(), over)) for r in groups[key]])
+
+# %% ../nbs/04_pipeline.ipynb #5de6a7f8
+def rekey_study(study: Study, dry_run: bool = False) -> list[str]:
+    """Re-key every finished run of `study` whose identity differs from today's in its code alone; the folders re-keyed.
+
+    Args:
+        study: the study (`load_study`).
+        dry_run: only list them.
+    """
+    from rtk_nb.train import run_fingerprint
+    from rtk_nb.runstore import rekey, rekey_candidates, read_record
+    from rtk_nb.tracking import Tracker
+    done = []
+    for run in study.runs():
+        cfg = run.config
+        if cfg.needs_teacher and not Path(cfg.teacher_ckpt).exists(): continue        # its teacher is not trained yet
+        fp = run_fingerprint(cfg)
+        if not rekey_candidates(cfg.output_dir, fp): continue
+        if dry_run: done.append(str(cfg.output_dir)); continue
+        if (new := rekey(cfg.output_dir, fp, cfg.to_dict())) is None: continue
+        done.append(str(cfg.output_dir))
+        old = new.parent / read_record(new)['rekeyed_from']
+        if cfg.track and (rid := read_record(old).get('mlflow_run_id')):
+            t = Tracker(cfg)
+            t.client.set_tag(rid, 'rtk_nb.rekeyed_from', old.name); t.client.set_tag(rid, 'rtk_nb.identity', new.name)
+    return done

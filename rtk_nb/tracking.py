@@ -26,14 +26,17 @@ def repo_root(start=None) -> Path:
     return start
 
 def tracking_uri(cfg=None) -> str:
-    """Where runs are logged: `cfg.tracking_uri`, then $MLFLOW_TRACKING_URI, then `sqlite:///<cwd>/mlflow.db` (MLflow's default).
+    """Where runs are logged: `cfg.tracking_uri`, then $MLFLOW_TRACKING_URI, then `sqlite:///<cwd>/mlflow.db` (MLflow's default;
+    in DVC's temporary copy of the workspace, for a queued experiment, the workspace's `mlflow.db`).
 
     Args:
         cfg (TrainConfig | None): the run's config; None, or a `tracking_uri` of None, leaves the choice to the environment
             and the default.
     """
     uri = (cfg.tracking_uri if cfg else None) or os.environ.get('MLFLOW_TRACKING_URI')
-    return uri or f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
+    if uri: return uri
+    from rtk_nb.runstore import workspace_path
+    return f"sqlite:///{workspace_path(Path.cwd()) / 'mlflow.db'}"
 
 def git_commit(path=None) -> str | None:
     """The git commit of the code, if in a git checkout.

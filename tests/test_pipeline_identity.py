@@ -1,0 +1,123 @@
+"""Run identity, driven as a DVC user drives it, on the session's quick-profile copy (after tests/test_pipeline.py):
+a change to one loss term retrains only the runs that use it, a refactor is re-keyed on request, a round trip between
+experiments trains nothing and leaves `dvc status` clean, and queued experiments share the workspace's runs and MLflow store."""
+import json, re, subprocess, time
+from pathlib import Path
+import pytest, yaml
+import smoke          # scripts/ is put on sys.path by conftest.py
+
+@pytest.fixture(scope='module')
+def repo(quick_profile):
+    return quick_profile
+
+def sh(repo, *args, check=True) -> subprocess.CompletedProcess:
+    "A command in the copy, with the copy's own rtk_nb (as a user's checkout has its own: `pip install -e .`)."
+    return smoke.sh(*args, cwd=repo, env={**smoke.smoke_env(), 'PYTHONPATH': str(repo)}, check=check)
+
+def commit(repo, msg):
+    sh(repo, 'git', 'add', '-A')
+    sh(repo, 'git', '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', msg, check=False)
+
+def outcomes(log: str) -> dict[str, str]:
+    "What each training stage did: run folder -> outcome, from the result the stage notebook prints."
+    return dict(re.findall(r"'out_dir': '([^']+)'.*?'outcome': '(\w+)'", log))
+
+def trained(log: str) -> set[str]:
+    return {Path(d).name for d, o in outcomes(log).items() if o in ('trained', 'reused')}
+
+def folders(repo) -> list[Path]:
+    return sorted(p.parent for p in (repo / 'results').rglob('model.ckpt') if '.store' not in p.parts)
+
+def consistent(folder: Path) -> bool:
+    "The run folder's files are one identity's, whole: byte-equal to the finished files of the identity its model names."
+    from rtk_nb.checkpoint import load_checkpoint
+    from rtk_nb.runstore import identity_key, FINAL
+    sd = folder / '.store' / identity_key(load_checkpoint(folder / 'model.ckpt')['fingerprint'])
+    return all((folder / f).read_bytes() == (sd / f).read_bytes() for f in FINAL)
+
+def test_a_loss_change_retrains_only_its_runs_and_a_refactor_is_rekeyed(repo):
+    commit(repo, 'before the code change')
+    losses = repo / 'rtk_nb/losses.py'; text = losses.read_text()
+    kd = 'return F.kl_div('
+    assert text.count(kd) == 1 and text.count('"""Attention Transfer as in') == 1
+    t0 = time.time()        # a real change to kd_loss, a docstring of at_loss and a comment in rtk_target: only kd retrains
+    losses.write_text(text.replace(kd, 'return 0.5 * F.kl_div(').replace('"""Attention Transfer as in', '"""Attention Transfer (AT) as in')
+                      .replace('def rtk_target(', '# the target of RTK\ndef rtk_target('))
+    r = smoke.repro(repo)
+    print(f"\nkd_loss changed: dvc repro {time.time() - t0:.0f} s; " + ', '.join(f"{Path(d).name} {o}" for d, o in outcomes(r.stdout).items()))
+    assert trained(r.stdout) == {'kd-s0'}, outcomes(r.stdout)                           # the kd student alone
+    assert set(outcomes(r.stdout).values()) == {'trained', 'restored'} and len(outcomes(r.stdout)) > 5
+    commit(repo, 'kd_loss halved')
+    # a refactor of at_loss (its loop variables renamed): its runs' identity changes; rtk-nb rekey says it changes no result
+    text = losses.read_text()
+    old = 'for s, t in zip(s_feats, t_feats))'
+    assert text.count(old) == 1
+    i = text.index('def at_loss('); j = text.index(old, i) + len(old)
+    losses.write_text(text[:i] + text[i:j].replace('attention_map(s, p)', 'attention_map(fs, p)')
+                      .replace('match_spatial(t.detach().float(), s)', 'match_spatial(ft.detach().float(), fs)')
+                      .replace(old, 'for fs, ft in zip(s_feats, t_feats))') + text[j:])
+    dry = sh(repo, 'rtk-nb', 'rekey', '--dry-run').stdout
+    assert '1 run(s) would be re-keyed' in dry and 'at-s0' in dry, dry
+    out = sh(repo, 'rtk-nb', 'rekey').stdout
+    assert '1 run(s) re-keyed' in out, out
+    r = smoke.repro(repo)
+    assert trained(r.stdout) == set() and outcomes(r.stdout), outcomes(r.stdout)      # nothing trains
+    import mlflow
+    client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
+    ds = yaml.safe_load((repo / 'params.yaml').read_text())['datasets'][0]
+    at = [x for x in client.search_runs([client.get_experiment_by_name(ds).experiment_id], "tags.method = 'at'")]
+    assert len(at) == 1 and at[0].data.tags.get('rtk_nb.rekeyed_from'), [x.data.tags for x in at]    # recorded, not silent
+    listing = sh(repo, 'rtk-nb', 'runs').stdout
+    assert 'kd-s0' in listing and listing.count('\n*') >= 1, listing
+    commit(repo, 'at_loss refactored, re-keyed')
+
+def test_round_trip_between_experiments_trains_nothing(repo):
+    """`dvc exp run -S loss.kd.T=2.0`, then back with `dvc exp apply <baseline>` and `dvc repro`: nothing trains, `dvc status`
+    is clean, dvc.lock is the committed one, every run folder holds one identity's files; no previous-* folder."""
+    base = sh(repo, 'git', 'rev-parse', '--abbrev-ref', 'HEAD').stdout.strip()
+    t0 = time.time()
+    r = sh(repo, 'dvc', 'exp', 'run', '-n', 'kdT2', '-S', 'loss.kd.T=2.0')
+    t_exp = time.time() - t0
+    assert trained(r.stdout) == {'kd-s0'}, outcomes(r.stdout)
+    t0 = time.time()
+    sh(repo, 'dvc', 'exp', 'apply', base)
+    r = smoke.repro(repo)
+    t_back = time.time() - t0
+    print(f"\nexp run T=2.0: {t_exp:.0f} s (trained kd-s0); exp apply {base} + dvc repro: {t_back:.0f} s, stages run: "
+          f"{re.findall(r'Running stage .([^ ]+).', r.stdout)}")
+    assert re.findall(r"Running stage '([^']+)'", r.stdout) == [], r.stdout                 # nothing to do at all
+    assert 'Data and pipelines are up to date' in sh(repo, 'dvc', 'status').stdout
+    assert sh(repo, 'git', 'diff', '--quiet', 'dvc.lock', check=False).returncode == 0       # dvc.lock is the commit's
+    assert all(consistent(f) for f in folders(repo)), [f for f in folders(repo) if not consistent(f)]
+    assert not list((repo / 'results').rglob('previous-*'))
+    # and again to the experiment and back: still nothing trains (the experiment's kd identity is in the store)
+    sh(repo, 'dvc', 'exp', 'apply', 'kdT2')
+    r = smoke.repro(repo)
+    assert trained(r.stdout) == set(), outcomes(r.stdout)
+    sh(repo, 'git', 'checkout', '--', '.'); sh(repo, 'dvc', 'checkout')
+    assert re.findall(r"Running stage '([^']+)'", smoke.repro(repo).stdout) == []
+    assert sh(repo, 'git', 'diff', '--quiet', 'dvc.lock', check=False).returncode == 0
+
+def test_queued_experiments_share_the_workspace(repo):
+    """Two queued experiments: each trains only its changed run, in DVC's temporary copy, and logs to the workspace's MLflow store."""
+    import mlflow
+    client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
+    ds = yaml.safe_load((repo / 'params.yaml').read_text())['datasets'][0]
+    before = {x.info.run_id for x in client.search_runs([client.get_experiment_by_name(ds).experiment_id])}
+    sh(repo, 'dvc', 'exp', 'run', '--queue', '-n', 'q-kdT3', '-S', 'loss.kd.T=3.0')
+    sh(repo, 'dvc', 'exp', 'run', '--queue', '-n', 'q-tau03', '-S', 'loss.rtk.tau=0.3')
+    t0 = time.time()
+    sh(repo, 'dvc', 'queue', 'start', '-j', '1')
+    while time.time() - t0 < 1200:
+        st = sh(repo, 'dvc', 'queue', 'status').stdout
+        if 'Queued' not in st and 'Running' not in st: break
+        time.sleep(5)
+    print(f"\ntwo queued experiments: {time.time() - t0:.0f} s\n{st}")
+    assert st.count('Success') == 2, st
+    logs = {n: sh(repo, 'dvc', 'queue', 'logs', n).stdout for n in ('q-kdT3', 'q-tau03')}
+    assert trained(logs['q-kdT3']) == {'kd-s0'}, outcomes(logs['q-kdT3'])
+    assert trained(logs['q-tau03']) == {'rtk-s0'}, outcomes(logs['q-tau03'])
+    new = [x for x in client.search_runs([client.get_experiment_by_name(ds).experiment_id]) if x.info.run_id not in before]
+    assert sorted(x.info.run_name.split('-')[0] for x in new) == ['kd', 'rtk'], [x.info.run_name for x in new]
+    assert all(x.info.status == 'FINISHED' for x in new)
+    assert not list((repo / '.dvc/tmp/exps').glob('tmp*/mlflow.db'))                       # no store inside DVC's copies
