@@ -5,7 +5,7 @@ VENV  ?= .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test check-clean check-sync check-outputs outputs lint readme nbtest pytest repro smoke gpu-check docs clean-venv
+.PHONY: help venv test check-clean check-sync check-outputs outputs lint readme nbtest nbtest-rest pytest repro smoke gpu-check docs clean-venv
 
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro); prints the plan first, stops on a CPU unless ALLOW_CPU=1"
@@ -54,10 +54,15 @@ readme: venv
 nbtest: venv
 	$(BIN)/nbdev-test --n-workers 2 --timing
 
+# make test's notebook tests: those check-outputs does not execute (it runs every notebook stored with outputs, tests
+# included, stopping at the first failure, as nbdev-test does); so no notebook runs twice
+nbtest-rest: venv
+	$(BIN)/nbdev-test --n-workers 2 --timing --skip-file-re "$$($(BIN)/python scripts/nb_outputs.py --names-re)"
+
 pytest: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA --durations=10 tests
 
-test: check-clean check-sync lint check-outputs nbtest pytest
+test: check-clean check-sync lint check-outputs nbtest-rest pytest
 
 # check-params --before-repro: the plan (runs, data, device, estimated time); stops on a CPU unless ALLOW_CPU=1,
 # and lists every archive that cannot be downloaded, before any training

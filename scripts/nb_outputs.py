@@ -12,7 +12,8 @@ epochs, temporary folders), so running them again must print the same. What is c
   learns from: **timings** — a number followed by a unit of time or of throughput (`12.3s`, `4 ms`, `1,234 img/s`,
   `0.5 min`, `it/s`, `student-img/s`), and the date and time of a log line (`2026/12/02 13:57:54`) — are compared as `<t>`, and **temporary paths** (what
   `tempfile` made: `/tmp/tmpab12cd/...`) as `<tmp>`, with the other names a run draws at random or from the clock:
-  MLflow's run ids (32 hex digits) as `<id>` and a time-stamped name (`previous-20261202-140645-10708`) as `<t>`;
+  MLflow's run ids (32 hex digits) as `<id>`, a time-stamped name (`previous-20261202-140645-10708`) as `<t>`, and a
+  run's identity key or code digest (16 hex digits, which any change to the training code changes) as `<key>`;
 - a figure by its presence (its PNG bytes depend on the platform's fonts and libraries);
 - an error by its exception's name.
 
@@ -42,11 +43,12 @@ _TMP = re.compile(re.escape(tempfile.gettempdir().rstrip('/')) + r"/[^\s'\",)\]}
 _TIMING = re.compile(r"\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?\s?(?:ms|s|sec|min|h|student-img/s|img/s|it/s|s/it)\b(?!\w)")
 _STAMP = re.compile(r"\b\d{8}-\d{6}(?:-\d+)?\b")     # a name stamped with the time (and process) it was made, e.g. previous-20261202-140645-10708
 _RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")             # MLflow's random run ids
+_KEY = re.compile(r"\b[0-9a-f]{16}\b")                # a run's identity key or code digest: changes with any change to the engine
 _CLOCK = re.compile(r"\b(?:\d{4}[-/]\d{2}[-/]\d{2}[ T])?\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b")
 
 def masked(text: str) -> str:
-    "`text` with its timings and time stamps as `<t>`, temporary paths as `<tmp>`, run ids as `<id>` (the module's docstring)."
-    text = _RUN_ID.sub('<id>', _STAMP.sub('<t>', _TMP.sub('<tmp>', text)))
+    "`text` with its timings and time stamps as `<t>`, temporary paths as `<tmp>`, run ids as `<id>`, identity keys as `<key>` (the module's docstring)."
+    text = _KEY.sub('<key>', _RUN_ID.sub('<id>', _STAMP.sub('<t>', _TMP.sub('<tmp>', text))))
     return _CLOCK.sub('<t>', _TIMING.sub('<t>', text))
 
 def comparable(outputs) -> list:
@@ -73,8 +75,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--check', action='store_true', help='fail if a stored output differs from a fresh execution')
     ap.add_argument('--jobs', type=int, default=2, help='notebooks executed at once (default 2)')
+    ap.add_argument('--names-re', action='store_true',
+                    help="print a regular expression of the notebooks stored with outputs (make test's nbdev-test skips them: "
+                         "--check executes each with its tests) and exit")
     ap.add_argument('names', nargs='*', help='only these notebooks of the list (default: all)')
     args = ap.parse_args(argv)
+    if args.names_re: print('^(' + '|'.join(re.escape(n) for n in WITH_OUTPUTS) + ')$'); return 0
     names = [n if n.endswith('.ipynb') else f"{n}.ipynb" for n in args.names] or WITH_OUTPUTS
     unknown = [n for n in names if n not in WITH_OUTPUTS]
     if unknown: ap.error(f"not stored with outputs: {unknown} (the list: {WITH_OUTPUTS})")
