@@ -397,20 +397,23 @@ def runs_text(runs: list[dict], root='results') -> str:
         acc = f"{r['test_acc']:.2f}" if isinstance(r.get('test_acc'), (int, float)) else '-'
         lines.append(f"{'*' if r.get('current') else ' '} {r['identity']:16}  {r.get('status', '?'):15} {r.get('epoch', '?')!s:>3}/"
                      f"{r.get('epochs', '?')!s:<3} {acc:>8}  {r.get('updated', ''):25}  {os.path.relpath(r['folder'], root)}"
-                     + (f"  [{diff}]" if diff and not r.get('current') else ''))
+                     + (f"  [{diff}]" if diff and not r.get('current') else '')
+                     + (f"  (re-keyed from {r['rekeyed_from']})" if r.get('rekeyed_from') else ''))
     return '\n'.join(lines)
 
 # %% ../nbs/03bb_runstore.ipynb #8955d5be
 def _without_code(fp: dict) -> dict: return {k: v for k, v in (fp or {}).items() if k != 'code'}
 
 def rekey_candidates(out_dir, fp: dict) -> list[Path]:
-    """The finished identities of run folder `out_dir` that differ from fingerprint `fp` in their code only, newest first.
+    """The finished identities of run folder `out_dir` that differ from fingerprint `fp` in their code only, newest first;
+    none when `fp` itself is finished there (nothing to re-key).
 
     Args:
         out_dir (str | Path): the run's folder.
         fp: the run's fingerprint with today's code.
     """
     store = workspace_path(out_dir) / STORE
+    if is_finished(store / identity_key(fp)): return []
     found = []
     for sd in (store.iterdir() if store.is_dir() else []):
         rec = read_record(sd)

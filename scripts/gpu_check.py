@@ -10,7 +10,7 @@ after its first epoch, then resumed from `last.ckpt` by a second `fit` call; it 
 
 * the resumed run starts at epoch 2 and keeps epoch 1's record from the checkpoint,
 * every loss of every epoch is finite,
-* every output is written: config.yaml, last.ckpt, model.ckpt, history.csv, metrics.json.
+* every output is written: config.yaml, model.ckpt, history.csv, metrics.json, and the run's last.ckpt in its identity's folder.
 
 Then, per pair and compile mode, the study's methods and one more rtk grid point train as a group
 (`rtk_nb.group.fit_group`), unfused and fused: interrupted after epoch 1, resumed, every run checked the same way
@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]        # the repository: its params.yaml names the study's pairs
 DATASET = 'gpu-check-cifar100'
-OUTPUTS = ('config.yaml', 'last.ckpt', 'model.ckpt', 'history.csv', 'metrics.json')
+OUTPUTS = ('config.yaml', 'model.ckpt', 'history.csv', 'metrics.json')
 
 
 def study_pairs() -> dict:
@@ -71,7 +71,10 @@ def check_run(cfg, first_epoch_row: dict) -> list[str]:
         m = json.loads((out / 'metrics.json').read_text())
         if m.get('epochs') != cfg.epochs: problems.append(f"metrics.json says epochs={m.get('epochs')}")
     from rtk_nb.checkpoint import load_checkpoint
-    hist = load_checkpoint(out / 'last.ckpt')['history'] if (out / 'last.ckpt').is_file() else []
+    from rtk_nb.train import run_fingerprint
+    from rtk_nb.runstore import state_dir
+    last = state_dir(out, run_fingerprint(cfg)) / 'last.ckpt'
+    hist = load_checkpoint(last)['history'] if last.is_file() else []
     if len(hist) != cfg.epochs: problems.append(f"{len(hist)} epochs recorded, expected {cfg.epochs}")
     elif hist[0] != first_epoch_row: problems.append("epoch 1 was not kept across the resume")
     bad = [(h['epoch'], k) for h in hist for k, v in h.items() if k.startswith(('loss', 'train_loss')) and not math.isfinite(v)]

@@ -59,7 +59,10 @@ def test_sigterm_kills_every_unfinished_run_of_a_group(teacher):
     p = launch(SEND_TERM='1')
     assert p.returncode != 0 and 'stopped by SIGTERM' in p.stderr, p.stderr[-2000:]
     from rtk_nb.checkpoint import load_checkpoint
-    assert [load_checkpoint(d / 'sig' / m / 'last.ckpt')['epoch'] for m in ('kd', 'at')] == [1, 1]
+    from rtk_nb.train import TrainConfig, run_fingerprint
+    from rtk_nb.runstore import state_dir
+    lasts = [state_dir(c.output_dir, run_fingerprint(c)) / 'last.ckpt' for c in map(TrainConfig.from_dict, cfgs)]
+    assert [load_checkpoint(f)['epoch'] for f in lasts] == [1, 1]
     import mlflow
     client = mlflow.MlflowClient(uri)
     exp = client.get_experiment_by_name('sig').experiment_id

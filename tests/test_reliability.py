@@ -33,6 +33,13 @@ def finish(p: subprocess.Popen, timeout=300) -> tuple[float, str]:
     _, acc, run_id = next(l for l in out.splitlines() if l.startswith('TEST_ACC')).split()
     return float(acc), run_id
 
+def last_ckpt(c: dict) -> Path:
+    "Where run `c` keeps its `last.ckpt`: its identity's folder in its run folder's store (`rtk_nb.runstore.state_dir`)."
+    from rtk_nb.train import TrainConfig, run_fingerprint
+    from rtk_nb.runstore import state_dir
+    cfg = TrainConfig.from_dict(c)
+    return state_dir(cfg.output_dir, run_fingerprint(cfg)) / 'last.ckpt'
+
 def ckpt_epoch(path: Path):
     from rtk_nb.checkpoint import load_checkpoint
     return load_checkpoint(path)['epoch'] if path.exists() else 0
@@ -51,7 +58,7 @@ def full_acc(tmp) -> float:
 
 def test_sigkill_mid_epoch_then_resume(tmp, full_acc):
     full = full_acc
-    p = launch(cfg(tmp, 'killed')); last = tmp / 'killed' / 'last.ckpt'
+    p = launch(cfg(tmp, 'killed')); last = last_ckpt(cfg(tmp, 'killed'))
     t0 = time.time()
     while ckpt_epoch(last) < 1:
         assert p.poll() is None and time.time() - t0 < 240, 'run ended or hung before its first checkpoint'
@@ -61,7 +68,7 @@ def test_sigkill_mid_epoch_then_resume(tmp, full_acc):
     e = ckpt_epoch(last)                                  # the last complete checkpoint loads (verified) intact
     assert e in (1, 2), e
     print(f"\nSIGKILL during epoch {e + 1}: checkpoint of epoch {e} intact; work lost: < 1 epoch")
-    assert not list((tmp / 'killed').glob('.*.tmp'))
+    assert not list((tmp / 'killed').rglob('.*.tmp'))
     resumed, run_id = finish(launch(cfg(tmp, 'killed')))
     assert resumed == full, (resumed, full)
     import mlflow
@@ -70,7 +77,7 @@ def test_sigkill_mid_epoch_then_resume(tmp, full_acc):
 
 def _stop_then_resume(tmp, full_acc: float, name: str, sig, preexec_fn=_default_signals):
     "Run `name`, send `sig` after its first epoch: the run ends KILLED with a readable last.ckpt; the rerun resumes it to the uninterrupted result."
-    p = launch(cfg(tmp, name), preexec_fn=preexec_fn); last = tmp / name / 'last.ckpt'
+    p = launch(cfg(tmp, name), preexec_fn=preexec_fn); last = last_ckpt(cfg(tmp, name))
     t0 = time.time()
     while ckpt_epoch(last) < 1:
         assert p.poll() is None and time.time() - t0 < 240; time.sleep(0.05)
