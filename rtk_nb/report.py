@@ -609,7 +609,8 @@ def study_metrics(runs: pd.DataFrame, study: Study, ablation: pd.DataFrame | Non
             acc.setdefault(ds, {})[f"pair{i}"] = {m: round(float(a), 2) for m, a in means.items() if pd.notna(a)}
     if ablation is not None and len(ablation):
         means = ablation.groupby(['keep', 'tau']).test_acc.mean()
-        acc.setdefault(study.ablation.dataset, {})['ablation'] = {f"keep{k:g}-tau{t:g}": round(float(a), 2) for (k, t), a in means.items()}
+        grid = {f"keep{k:g}-tau{t:g}": round(float(a), 2) for (k, t), a in means.items()}
+        acc.setdefault(study.ablation.dataset, {}).update(ablation=grid)
     return {'test_acc': acc}
 
 def _pair_figures(runs: pd.DataFrame, study: Study, out: Path, uri: str | None = None) -> list[str]:
