@@ -242,9 +242,18 @@ def _toc_from_headings(content: str):
         stack[-1]['children'].append(tok); stack.append(tok)
     return get_toc(root['children'])
 
+_PLAIN_BLOCK = re.compile(r'<div class="highlight">(<pre><span></span>((?:(?!</pre>).)*)</pre>)', re.S)
+
+def _mark_captures(content: str) -> str:
+    """A fenced block of plain text (a ```text terminal capture, such as the README's 200-column `dvc exp show`: the
+    highlighter marked no token in it) gets the class `rtk-capture`, which docs/assets/extra.css sets small enough to be
+    seen whole at 1400 px. Code blocks keep their size (and ruff's line length)."""
+    return _PLAIN_BLOCK.sub(lambda m: m.group(0) if '<span' in m.group(2) else f'<div class="highlight rtk-capture">{m.group(1)}',
+                            content)
+
 def on_page_content(content, page, config, files):
     if not page.file.src_uri.endswith('.ipynb'): return content
-    content = _unique_heading_ids(_PROMPT.sub('', content))      # no `In [ ]:` prompt: code cells are not numbered here
+    content = _mark_captures(_unique_heading_ids(_PROMPT.sub('', content)))   # no `In [ ]:` prompt: cells are not numbered here
     page.toc = _toc_from_headings(content)
     return link_names(content, page.file.dest_uri)
 

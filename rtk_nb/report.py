@@ -588,25 +588,30 @@ def ablation_section(study: Study, out: Path, uri: str | None = None) -> tuple[s
 
 # %% ../nbs/05_report.ipynb #554df1d5
 def study_metrics(runs: pd.DataFrame, study: Study, ablation: pd.DataFrame | None = None) -> dict:
-    """The study's accuracies as `dvc exp show` and `dvc metrics diff` display them (`results/metrics.json`):
-    `<dataset>.<pair>.<teacher|method>`, the mean last-epoch test accuracy over the seeds, and
-    `ablation.keep<k>-tau<t>`, the mean over the seeds of a grid point; rounded to the report's two decimals.
+    """The study's accuracies as `dvc exp show` and `dvc metrics diff` display them (`results/metrics.json`), each the
+    mean over the seeds of the runs' last-epoch test accuracy in %, rounded to the report's two decimals, all under
+    `test_acc` (the name of the runs' own metric in MLflow and in their `metrics.json`):
+    `test_acc.<dataset>.pair<i>.<teacher|method>` for the results table's cells, where `pair<i>` is entry i of the study's
+    `pairs` as in DVC's stage names (`student@<dataset>-pair<i>-<method>-<seed>`): short enough that one pair's five
+    columns and the changed params fit a 200-column `dvc exp show`; and `test_acc.<dataset>.ablation.keep<k>-tau<t>` for
+    the grid points of the ablation (on its dataset), apart from the `ablation` params block.
 
     Args:
         runs: the runs (`study_runs`).
         study: the study: its datasets, pairs, methods, seeds and `teacher_seed`.
         ablation: the ablation's runs (`ablation_runs`); None or empty: no `ablation` entry.
     """
-    out = {}
+    acc = {}
     for ds in study.datasets:
-        for pr in study.pairs:
+        for i, pr in enumerate(study.pairs):
             s = pair_runs(runs, study, ds, pr)
-            accs = {m: s[s.method == m].test_acc.mean() for m in (TEACHER, *study.methods)}
-            out.setdefault(ds, {})[pr.name] = {m: round(float(a), 2) for m, a in accs.items() if pd.notna(a)}
+            means = {m: s[s.method == m].test_acc.mean() for m in (TEACHER, *study.methods)}
+            acc.setdefault(ds, {})[f"pair{i}"] = {m: round(float(a), 2) for m, a in means.items() if pd.notna(a)}
     if ablation is not None and len(ablation):
         means = ablation.groupby(['keep', 'tau']).test_acc.mean()
-        out.update(ablation={f"keep{k:g}-tau{t:g}": round(float(a), 2) for (k, t), a in means.items()})
-    return out
+        grid = {f"keep{k:g}-tau{t:g}": round(float(a), 2) for (k, t), a in means.items()}
+        acc.setdefault(study.ablation.dataset, {}).update(ablation=grid)
+    return {'test_acc': acc}
 
 def _pair_figures(runs: pd.DataFrame, study: Study, out: Path, uri: str | None = None) -> list[str]:
     "Each dataset × pair's curves, and its attention figure where the teacher's and the first seed's RTK checkpoints exist."

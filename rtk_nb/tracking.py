@@ -63,11 +63,14 @@ def _retry(fn, *args, tries=30, **kw):
 # %% ../nbs/03c_tracking.ipynb #a7e1c0d1
 EXPERIMENT_KIND = 'custom_model_development'   # MLflow's UI opens such an experiment on its training runs
 RUNS_VIEW = 'rtk_nb'                           # the shared view of the runs table that every experiment carries
-RUNS_VIEW_COLUMNS = ['attributes.`Dataset`', 'metrics.`test_acc`', 'params.`loss.keep`', 'params.`loss.tau`', 'tags.`seed`']
+# MLflow's UI orders the runs table itself: Run Name and Created (pinned), every chosen attribute column (Dataset: 300 px),
+# Duration (always shown), then metrics, params, tags. No attribute column is chosen, so test_acc comes right after them.
+RUNS_VIEW_COLUMNS = ['metrics.`test_acc`', 'params.`loss.keep`', 'params.`loss.tau`', 'tags.`seed`']
 
 def runs_view_tag() -> tuple[str, str]:
-    """The experiment tag MLflow's UI reads as the shared view `RUNS_VIEW`: the runs table with `test_acc` (best first),
-    RTK's keep and tau and the seed as columns. Its value is the UI's own envelope (zlib-deflated JSON state)."""
+    """The experiment tag MLflow's UI reads as the shared view `RUNS_VIEW`: the runs table with `test_acc` (best first)
+    as the first column after the run's name and MLflow's fixed Created and Duration, then RTK's keep and tau and the seed.
+    Its value is the UI's own envelope (zlib-deflated JSON state)."""
     import base64, json, zlib
     state = {'searchFilter': '', 'orderByKey': 'metrics.`test_acc`', 'orderByAsc': False, 'startTime': 'ALL',
              'lifecycleFilter': 'Active', 'datasetsFilter': [], 'modelVersionFilter': 'All Runs',

@@ -3,10 +3,12 @@ tiny budgets, one seed) runs the real DAG with `dvc repro` in a fresh copy of th
 nothing; forced reruns and deleted outputs restore a finished run without training and without touching its MLflow
 record; `dvc exp run -S` reruns only its dependents and `dvc exp show` / `dvc metrics diff` show the accuracies;
 the report is filled; MLflow holds every run, each trained once."""
-import csv, json, re, subprocess
+import csv, json, re, shlex, subprocess
 from pathlib import Path
 import pytest, yaml
 import smoke          # scripts/ is put on sys.path by conftest.py
+
+ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope='module')
 def repo(quick_profile):
@@ -136,9 +138,17 @@ def test_train_group_keeps_a_finished_group(repo):
     assert {x.info.run_id: x.info.status for x in after} == {x.info.run_id: x.info.status for x in runs}
     assert ran(dvc(repo, 'repro').stdout) == []
 
+def readme_command(start: str) -> list[str]:
+    "The README's command line that starts with `start` (in its 'Reproduce and compare' block), as argv, comment left out."
+    md = (ROOT / 'README.md').read_text()
+    block = md[md.index('**Reproduce and compare.**'):]
+    line = next(l for l in block.splitlines() if l.startswith(start))
+    return shlex.split(line, comments=True)
+
 def test_dvc_exp_run_and_show(repo):
     """A user's experiment: commit the study's results, `dvc exp run -S loss.rtk.keep=0.25` reruns only the RTK
-    students, the curves and the report; `dvc exp show`, `dvc metrics diff` and `dvc params diff` show the change."""
+    students, the curves and the report; `dvc exp show`, `dvc metrics diff` and `dvc params diff` show the change.
+    The README's `dvc exp show` command shows every method's accuracy of the pair and the changed param in 200 columns."""
     p = yaml.safe_load((repo / 'params.yaml').read_text()); ds = p['datasets'][0]
     for cmd in (['git', 'add', '-A'], ['git', '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'results']):
         smoke.sh(*cmd, cwd=repo)
@@ -155,18 +165,25 @@ def test_dvc_exp_run_and_show(repo):
             name = rev.get('name') or rev['rev']
             rows[name] = ((rev.get('data') or {}).get('metrics') or {}).get('results/metrics.json', {}).get('data')
             revs[name] = rev['rev']
-    pair = p['pairs'][0]['name']
-    base = json.loads(smoke.sh('git', 'show', 'HEAD:results/metrics.json', cwd=repo).stdout)
+    base = json.loads(smoke.sh('git', 'show', 'HEAD:results/metrics.json', cwd=repo).stdout)['test_acc']
     assert rows.get('keep25') and rows.get('workspace'), rows
-    assert set(rows['keep25'][ds][pair]) == {'teacher', *p['methods']}                 # every method's accuracy, no '!'
-    for m in ('teacher', 'vanilla', 'kd', 'at'): assert rows['keep25'][ds][pair][m] == base[ds][pair][m]
+    acc = rows['keep25']['test_acc']                              # test_acc.<dataset>.pair<i>.<method>, pair<i> as in the stages
+    assert set(acc[ds]['pair0']) == {'teacher', *p['methods']}                          # every method's accuracy, no '!'
+    for m in ('teacher', 'vanilla', 'kd', 'at'): assert acc[ds]['pair0'][m] == base[ds]['pair0'][m]
+    ab = p['ablation']                                            # the grid's points: not under the `ablation` params' name
+    assert set(acc[ab['dataset']]['ablation']) == {f"keep{k:g}-tau{t:g}" for k in ab['keep'] for t in ab['tau']}
     in_git = smoke.sh('git', 'ls-tree', '-r', '--name-only', revs['keep25'], cwd=repo).stdout.split()
     assert 'results/metrics.json' in in_git and not [f for f in in_git if f.endswith('.ckpt')], in_git   # checkpoints never in git
-    table = dvc(repo, 'exp', 'show', '--drop', '.*', '--keep', r'Experiment|.*\.(teacher|vanilla|kd|at|rtk)$|loss\.rtk\.keep').stdout
-    assert 'keep25' in table and f"{ds}.{pair}.rtk" in table and '0.25' in table, table    # --drop/--keep crashed before
+    cmd = readme_command('dvc exp show')                          # as the README shows it, in a 200-column terminal
+    table = smoke.sh(*cmd, cwd=repo, env={**smoke.smoke_env(), 'COLUMNS': '200'}).stdout
+    lines = table.rstrip().splitlines()
+    head = next(l for l in lines if l.split()[:1] == ['Experiment']).split()      # the header, between the table's rules
+    assert head == ['Experiment', *(f"test_acc.{ds}.pair0.{m}" for m in ('teacher', *p['methods'])), 'loss.rtk.keep'], table
+    assert max(map(len, lines)) <= 200 and '…' not in table, table                   # nothing collapsed or cut
+    assert any('keep25' in l and '0.25' in l for l in lines), table
     diff = dvc(repo, 'metrics', 'diff', 'HEAD').stdout
-    print('\n' + table + '\n' + diff)
-    assert f"{ds}.{pair}.rtk" in diff and 'failed' not in diff.lower(), diff
+    print('\n' + ' '.join(cmd) + '\n' + table + '\n' + diff)
+    assert f"test_acc.{ds}.pair0.rtk" in diff and 'failed' not in diff.lower(), diff
     assert 'loss.rtk.keep' in dvc(repo, 'params', 'diff', 'HEAD').stdout
     _, runs = mlflow_runs(repo, ds)                                    # both RTK runs, told apart by name; nothing FAILED
     names = [r.info.run_name for r in runs]
@@ -174,6 +191,32 @@ def test_dvc_exp_run_and_show(repo):
     assert {f"rtk-{pr['teacher']}-{pr['student']}-s0-keep0.25" for pr in p['pairs']} <= set(names)
     prev = [r for r in runs if r.info.run_name.endswith('-keep0.25')]
     assert all(r.data.tags.get('rtk_nb.previous_run_id') for r in prev)  # linked to the run it followed in that folder
+
+def test_dvc_plots_diff_one_line_per_revision_and_run(repo):
+    """`dvc plots diff HEAD keep25` (the experiment of test_dvc_exp_run_and_show): each pair's figure draws one line per
+    revision and run, each line the run's epochs in order (before, a run's revisions joined into one zig-zag line), and
+    names the revision in the legend; `dvc plots show` (one revision) keeps the run's name alone. The browser's view of
+    both: tests/test_ui.py."""
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ds, epochs = p['datasets'][0], p['train']['epochs']
+    for revs in (['HEAD', 'keep25'], []):
+        out = json.loads(dvc(repo, 'plots', 'diff', *revs, '--json').stdout) if revs else \
+            json.loads(dvc(repo, 'plots', 'show', '--json').stdout)
+        assert not out.get('errors'), out['errors']
+        for pr in p['pairs']:
+            (fig,) = out['data'][f"results/curves/{ds}_{pr['name']}.csv"]
+            spec, points = fig['content'], fig['content']['data']['values']
+            runs = {f"teacher {pr['teacher']}"} | {f"{m} s{s}" for m in p['methods'] for s in p['seeds']}
+            detail = spec['encoding']['detail']                        # Vega-Lite draws one line per value of these fields
+            keys = [e['field'] for e in (detail if isinstance(detail, list) else [detail])]
+            lines = {}
+            for d in points: lines.setdefault(tuple(d[k] for k in keys), []).append(d)
+            got = [{(d['rev'], d['run']) for d in ln} for ln in lines.values()]
+            assert all(len(g) == 1 for g in got), got                  # no line joins two revisions or runs
+            assert sorted(g.pop() for g in got) == sorted((r, run) for r in revs or ['workspace'] for run in runs)  # one per (rev, run)
+            assert all([int(d['epoch']) for d in ln] == list(range(1, epochs + 1)) for ln in lines.values()), lines
+            color = spec['encoding']['color']['field']                 # the legend: computed by the template's transform
+            calc = next(t['calculate'] for t in spec.get('transform', []) if t.get('as') == color)
+            assert 'datum.rev' in calc and 'datum.run' in calc, calc   # the revision named when there are several (drawn: test_ui.py)
 
 def test_ablation_grid_change_reruns_only_the_ablation_and_report(repo):
     "A new keep value adds its grid points' stages; the other grid points, the main study and the curves are not rerun."

@@ -1,9 +1,11 @@
 """What users look at, checked in a real browser (headless Debian chromium driven by selenium), offline:
 
 - the MLflow UI on the quick profile's store, after tests/test_pipeline.py's `dvc exp run` (this file runs after it):
-  the runs view that the README links to lists every run, each name once, with its test_acc already a column;
-  a run's metric charts drawn;
+  the runs view that the README links to lists every run, each name once, with its test_acc already a column, at
+  1400 px in sight right after the run's name (only MLflow's fixed Created and Duration between them); a run's page
+  shows its data as a dataset input; a run's metric charts drawn;
 - `dvc plots show` on the quick profile: one figure per (dataset, pair), a curve for every run, no CDN needed;
+  `dvc plots diff HEAD keep25`: a curve per revision and run, the revision in the legend;
 - the documentation site (`make docs`): pages load, equations typeset by MathJax, the API shows rtk_loss's signature,
   and at 1400 px no code line of a page is cut at the right edge (the site checks without a browser: tests/test_docs.py).
 
@@ -118,11 +120,23 @@ def test_mlflow_ui_lists_every_run_with_test_acc(browser, mlflow_ui, quick_profi
     from selenium.webdriver.common.keys import Keys
     exp_id, accs, ids = expected_runs(quick_profile)
     drv = browser
-    drv.set_window_size(1600, 1000)
+    drv.set_window_size(1400, 1000)
     from rtk_nb.tracking import runs_view_url
     drv.get(runs_view_url(exp_id, mlflow_ui))      # the link of the README: the runs table with test_acc, no clicks
     wait_for(lambda: all(n in drv.find_element(By.TAG_NAME, 'body').text for n in accs), timeout=120,
              what='every run name in the runs table')
+    # at 1400 px, as the page first opens (MLflow's assistant panel beside it), test_acc is the first column after the
+    # run's name but for MLflow's own Created and Duration (pinned and always shown), and in sight: nothing covers it
+    heads = wait_for(lambda: json.loads(drv.execute_script("""
+        return JSON.stringify([...document.querySelectorAll('.ag-header-cell[col-id]')].map(h => {
+            const r = h.getBoundingClientRect(), top = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+            return {id: h.getAttribute('col-id'), text: h.innerText.trim(), left: r.left, seen: r.width > 0 && h.contains(top)};
+        }).filter(h => h.text).sort((a, b) => a.left - b.left));""")) or None, what='the runs table header')
+    names = [h['text'] for h in heads]
+    assert names[:4] == ['Run Name', 'Created', 'Duration', 'test_acc'], names
+    acc_head = heads[3]
+    assert acc_head['id'] == 'metrics.`test_acc`' and acc_head['seen'], heads
+    screenshot(drv, 'mlflow-runs-1400.png')
     for b in drv.find_elements(By.CSS_SELECTOR, "button[aria-label='Close']"):    # the assistant side panel, if open
         try: b.click()
         except Exception: pass
@@ -142,10 +156,6 @@ def test_mlflow_ui_lists_every_run_with_test_acc(browser, mlflow_ui, quick_profi
     shown = wait_for(table, timeout=60, what='a test_acc cell for every run')
     for name, acc in accs.items():
         assert shown[name] == pytest.approx(acc, abs=1e-6), (name, shown[name], acc)
-    # the run's data is shown as its dataset input (name, digest from the cache's sha256)
-    datasets = json.loads(drv.execute_script("""return JSON.stringify([...document.querySelectorAll(
-        '[role=row][row-index] [col-id="attributes.`Dataset`"]')].map(c => c.innerText.trim()))"""))
-    assert len(datasets) == len(accs) and all(yaml.safe_load((quick_profile / 'params.yaml').read_text())['datasets'][0] in d for d in datasets), datasets
     img = screenshot(drv, 'mlflow-runs.png')
     if os.environ.get('RTK_UPDATE_DOCS_IMG'):
         (ROOT / 'docs' / 'img').mkdir(parents=True, exist_ok=True); shutil.copy(img, ROOT / 'docs' / 'img' / 'mlflow-runs.png')
@@ -158,6 +168,14 @@ def test_mlflow_ui_lists_every_run_with_test_acc(browser, mlflow_ui, quick_profi
         return got if got == rtk else None
     wait_for(names, timeout=60, what=f'only the rtk runs {sorted(rtk)} after filtering')
     only_loopback(drv)
+    # a run's page shows its data as its dataset input (name, digest from the cache's sha256)
+    import mlflow
+    name = next(iter(accs))
+    run = mlflow.MlflowClient(f"sqlite:///{quick_profile / 'mlflow.db'}").get_run(ids[name])
+    train = next(i.dataset for i in run.inputs.dataset_inputs if any(t.value == 'train' for t in i.tags))
+    drv.get(f'{mlflow_ui}/#/experiments/{exp_id}/runs/{ids[name]}')
+    wait_for(lambda: f"{train.name} ({train.digest})" in drv.find_element(By.TAG_NAME, 'body').text, timeout=90,
+             what=f"the dataset input {train.name} ({train.digest}) on the page of run {name}")
 
 def test_mlflow_ui_run_metric_chart(browser, mlflow_ui, quick_profile):
     from selenium.webdriver.common.by import By
@@ -207,6 +225,36 @@ def test_dvc_plots_render_offline_one_figure_per_pair(browser, quick_profile, tm
         assert set(fig[0]['legend']) == runs, fig[0]
         assert fig[0]['lines'] == len(runs), fig[0]          # a drawn curve for every run
     screenshot(drv, 'dvc-plots.png')
+    only_loopback(drv)
+
+def test_dvc_plots_diff_draws_each_revision_of_a_run(browser, quick_profile, tmp_path):
+    """`dvc plots diff HEAD keep25` (HEAD and the experiment that tests/test_pipeline.py commits and runs): each pair's
+    figure draws a curve per revision and run, and its legend names both ('rtk s0 @ keep25')."""
+    env = {**os.environ, 'PATH': f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    exps = subprocess.run([str(BIN / 'dvc'), 'exp', 'list', '--name-only'], cwd=quick_profile, env=env, capture_output=True, text=True)
+    if 'keep25' not in exps.stdout.split(): pytest.skip("no experiment keep25: tests/test_pipeline.py's test_dvc_exp_run_and_show makes it")
+    out = tmp_path / 'dvc_plots_diff'
+    r = subprocess.run([str(BIN / 'dvc'), 'plots', 'diff', 'HEAD', 'keep25', '-o', str(out)], cwd=quick_profile, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    html = (out / 'index.html').read_text()
+    p = yaml.safe_load((quick_profile / 'params.yaml').read_text())
+    drv = browser
+    drv.get((out / 'index.html').as_uri())
+    n_plots = html.count("vegaEmbed('#")
+    wait_for(lambda: drv.execute_script('return window.dvcPlotViews.length') >= n_plots, timeout=90, what=f'{n_plots} vega views')
+    assert not drv.execute_script('return window.dvcPlotErrors'), drv.execute_script('return window.dvcPlotErrors')
+    figs = json.loads(drv.execute_script("""
+        return JSON.stringify([...document.querySelectorAll('.vega-embed')].map(e => ({
+            id: e.closest('div[id]') ? e.closest('div[id]').id : '',
+            lines: [...e.querySelectorAll('.mark-line path')].filter(p => (p.getAttribute('d') || '').length > 10).length,
+            legend: [...e.querySelectorAll('.role-legend-label text')].map(t => t.textContent)})));"""))
+    for pr in p['pairs']:
+        runs = {f"teacher {pr['teacher']}"} | {f"{m} s{s}" for m in p['methods'] for s in p['seeds']}
+        (fig,) = [f for f in figs if norm(f['id']) == norm(f"results/curves/{p['datasets'][0]}_{pr['name']}.csv")]
+        assert set(fig['legend']) == {f"{run} @ {rev}" for run in runs for rev in ('HEAD', 'keep25')}, fig
+        assert fig['lines'] == 2 * len(runs), fig               # a drawn curve for every revision of every run
+    screenshot(drv, 'dvc-plots-diff.png')
     only_loopback(drv)
 
 # ------------------------------------------------------------------------------------------------ docs site
