@@ -18,6 +18,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'rtk_nb.checks.is_int': ('checks.html#is_int', 'rtk_nb/checks.py'),
                                'rtk_nb.checks.optional_import': ('checks.html#optional_import', 'rtk_nb/checks.py')},
             'rtk_nb.cli': { 'rtk_nb.cli._run': ('cli.html#_run', 'rtk_nb/cli.py'),
+                            'rtk_nb.cli._train_group': ('cli.html#_train_group', 'rtk_nb/cli.py'),
                             'rtk_nb.cli.build_parser': ('cli.html#build_parser', 'rtk_nb/cli.py'),
                             'rtk_nb.cli.main': ('cli.html#main', 'rtk_nb/cli.py')},
             'rtk_nb.config': { 'rtk_nb.config.TrainConfig': ('config.html#trainconfig', 'rtk_nb/config.py'),

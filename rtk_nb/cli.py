@@ -68,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 # %% ../nbs/06_cli.ipynb #297eb08c
+def _train_group(args) -> None:
+    "`rtk-nb train-group`: train the runs together, one line per run; exit status 1 naming the runs that failed."
+    from rtk_nb.group import fit_group
+    from rtk_nb.pipeline import group_configs
+    res = fit_group(group_configs(args), fuse={'true': True, 'false': False}.get(args.fuse, 'auto'))
+    for r in res:
+        acc = f"{r['test_acc']:.2f}%" if 'test_acc' in r else r.get('error', '')
+        print(f"{r['outcome']:>8}  {acc:>8}  {r['out_dir']}")
+    if failed := [r['out_dir'] for r in res if r['outcome'] == 'failed']:
+        print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr); raise SystemExit(1)
+
+
+# %% ../nbs/06_cli.ipynb #f2c8d29a
 def _run(args) -> None:
     "Hand the parsed command to the library (imported here, not at start-up: `rtk-nb --help` stays instant)."
     from rtk_nb.study import plugins_of, load_study
@@ -99,16 +112,7 @@ def _run(args) -> None:
         from rtk_nb.train import fit
         r = fit(train_config(args))
         print(f"{r['out_dir']}: test_acc {r['test_acc']:.2f}% after {r['epochs']} epochs")
-    elif args.cmd == 'train-group':
-        from rtk_nb.group import fit_group
-        from rtk_nb.pipeline import group_configs
-        cfgs = group_configs(args)
-        res = fit_group(cfgs, fuse={'true': True, 'false': False}.get(args.fuse, 'auto'))
-        for r in res:
-            acc = f"{r['test_acc']:.2f}%" if 'test_acc' in r else r.get('error', '')
-            print(f"{r['outcome']:>8}  {acc:>8}  {r['out_dir']}")
-        if failed := [r['out_dir'] for r in res if r['outcome'] == 'failed']:
-            print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr); raise SystemExit(1)
+    elif args.cmd == 'train-group': _train_group(args)
     elif args.cmd == 'runs':
         from rtk_nb.runstore import list_runs, runs_text
         print(runs_text(list_runs(args.root), args.root))

@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 import torch
 import torch.nn as nn
-import yaml
 from .checks import ConfigError
 from .config import TrainConfig, RECIPE_FIELDS, run_name_of
 from .models import FeatureHooks
 from .losses import Distiller
 from .tracking import Tracker, run_params, run_tags
-from .files import write_text
 from .runstore import state_dir, is_finished, publish, identity_key, hold, versions, workspace_path
 from . import data as rdata
 from .train import (device_for, amp_dtype, use_channels_last, compile_mode, load_teacher, run_fingerprint, build_training,

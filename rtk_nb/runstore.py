@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast, datetime, filecmp, functools, hashlib, importlib, inspect, json, os, platform, shutil, textwrap
 from pathlib import Path
 from .checkpoint import load_checkpoint, save_checkpoint
-from .files import write_json
+from .files import write_json, write_text
 
 # %% auto #0
 __all__ = ['ENGINE', 'ENTRY_POINTS', 'STORE', 'FINAL', 'without_docstrings', 'CodeGraph', 'run_entries', 'run_code',
@@ -446,7 +446,7 @@ def rekey(out_dir, fp: dict, cfg_dict: dict | None = None) -> Path | None:
                     'epochs': st['epoch']}, new / 'metrics.json')
     if not (new / 'config.yaml').exists() and cfg_dict is not None:
         import yaml
-        (new / 'config.yaml').write_text(yaml.safe_dump(cfg_dict, sort_keys=False))
+        write_text(new / 'config.yaml', yaml.safe_dump(cfg_dict, sort_keys=False))
     rec = read_record(old)
     write_record(new, **{**{k: v for k, v in rec.items() if k not in ('identity', 'updated')}, 'fingerprint': fp, 'status': 'finished',
                          'rekeyed_from': old.name})

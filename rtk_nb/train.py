@@ -4,7 +4,7 @@
 
 # %% ../nbs/03d_train.ipynb #80480e64
 from __future__ import annotations
-import contextlib, os, signal, threading, time
+import contextlib, signal, threading, time
 from pathlib import Path
 from typing import Callable
 import torch
