@@ -79,7 +79,6 @@ def _train_group(args) -> None:
     if failed := [r['out_dir'] for r in res if r['outcome'] == 'failed']:
         print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr); raise SystemExit(1)
 
-
 # %% ../nbs/06_cli.ipynb #f2c8d29a
 def _run(args) -> None:
     "Hand the parsed command to the library (imported here, not at start-up: `rtk-nb --help` stays instant)."
