@@ -229,6 +229,10 @@ def plan_text(study: Study, root='data', device: str | None = None) -> str:
     L.append(f"device: {dev}" + (f" ({torch.cuda.get_device_name(0)})" if dev != 'cpu' and torch.cuda.is_available() else ''))
     if h is not None:
         L.append(f"estimated time: {h:,.1f} h ({h / 24:,.1f} days) on this device, from the img/s measured on {IMG_PER_S[kind][2]}")
+        if dev != 'cpu' and (g := torch.cuda.device_count()) > 1:           # the train stage runs a task on each GPU
+            from rtk_nb.schedule import estimate
+            wall = estimate(study, g, kind, root).makespan / 3600
+            L.append(f"on this machine's {g} GPUs (rtk_nb.schedule's plan): {wall:,.1f} h wall-clock")
     if kind == 'cpu' and (h is None or h > 2):
         gpu = study_hours(study, 'cuda+step', root)
         L.append("this study is meant for GPUs" + (f" (about {gpu:,.1f} h on one H200 with train.compile: step)" if gpu else '')
