@@ -5,7 +5,7 @@ trained; Ray runs them, on this machine or on a cluster."""
 
 # %% ../nbs/04b_schedule.ipynb #f678a182
 from __future__ import annotations
-import contextlib, math, os, time
+import contextlib, math, os, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -14,8 +14,8 @@ from .study import Study, Run
 
 # %% auto #0
 __all__ = ['TEACHER_SHARE', 'run_seconds', 'group_seconds', 'Task', 'Schedule', 'simulate', 'plan', 'estimate', 'estimate_text',
-           'task_progress', 'oom_message', 'train_task', 'workers_here', 'start_ray', 'open_tracking', 'run_study',
-           'StudyFailed', 'results_table', 'raise_failed', 'plot_results']
+           'task_progress', 'oom_message', 'train_task', 'workers_here', 'start_ray', 'open_tracking', 'finished_runs',
+           'run_study', 'StudyFailed', 'results_table', 'raise_failed', 'plot_results']
 
 # %% ../nbs/04b_schedule.ipynb #57d9d7a9
 TEACHER_SHARE = 0.48     # the teacher forward's share of a distillation step (benchmarks/results/cpu.md, group rows)
@@ -326,15 +326,38 @@ def _failed(task: Task, error: str) -> dict:
     return {'task': task.name, 'seconds': 0.0,
             'results': [{'run': k, 'outcome': 'failed', 'error': error, 'history': []} for k in task.runs]}
 
-def _report(out: dict) -> None:
-    for r in out['results']:
-        acc = f"{r['test_acc']:.2f}%" if 'test_acc' in r else r.get('error', '')[:160]
-        print(f"  {r['outcome']:>8}  {acc:>8}  {r['run']}", flush=True)
+def _say(*lines: str) -> None:
+    "Print `lines` in one write: Ray's log thread prints the workers' lines into the same stream meanwhile."
+    sys.stdout.write(''.join(f"{l}\n" for l in lines)); sys.stdout.flush()
+
+def _report(out: dict, head: str) -> None:
+    "`head`, then one line per run of the task: its outcome, test accuracy (or error) and key."
+    acc = lambda r: f"{r['test_acc']:.2f}%" if 'test_acc' in r else r.get('error', '')[:160]
+    _say(head, *(f"  {r['outcome']:>8}  {acc(r):>8}  {r['run']}" for r in out['results']))
+
+# %% ../nbs/04b_schedule.ipynb #0fb3a2cd
+def finished_runs(study: Study, root='.') -> set[str]:
+    """The keys of the runs of `study` whose identity is finished in their folder's store (restoring them needs no worker).
+
+    Args:
+        study: the study.
+        root: the project folder its run folders are relative to.
+    """
+    from rtk_nb.train import run_fingerprint
+    from rtk_nb.runstore import state_dir, is_finished
+    out = set()
+    with contextlib.chdir(root):
+        for r in study.runs():
+            c = r.config
+            if c.needs_teacher and not Path(c.teacher_ckpt).is_file(): continue
+            if is_finished(state_dir(c.output_dir, run_fingerprint(c))): out.add(r.stage)
+    return out
 
 # %% ../nbs/04b_schedule.ipynb #e7c71e9b
 def run_study(study: Study, params='params.yaml', executor: str = 'ray', tasks_per_gpu: int = 1, max_group: int | None = None,
               max_retries: int = 3, threads: int | None = None) -> list[dict]:
-    """Train every run of `study` (kept runs are restored in a moment): the plan's tasks on Ray, or one after another.
+    """Train every run of `study`: the plan's tasks on Ray, or one after another. The tasks whose runs are all finished
+    are restored in this process (in a moment, no worker started); Ray is started only if there is training to do.
 
     Args:
         study: the study (`load_study(params)`).
@@ -351,20 +374,26 @@ def run_study(study: Study, params='params.yaml', executor: str = 'ray', tasks_p
     """
     if executor not in ('ray', 'serial'): raise ConfigError(f"executor={executor!r} is unknown; use 'ray' or 'serial'")
     params = Path(params).resolve(); root = params.parent
-    ray = start_ray(root) if executor == 'ray' else None
+    kept = finished_runs(study, root)                     # restored in this process: no worker needed for them
+    ray = start_ray(root) if executor == 'ray' and len(kept) < len(study.runs()) else None
     try:
         w = workers_here(tasks_per_gpu)
         w['threads'] = threads or (w['threads'] if ray else w['cpus'])
-        kind = 'cuda' if w['gpus'] else 'cpu'
-        tasks = plan(study, w['slots'] if ray else 1, kind, root / 'data', max_group)
+        kind, slots = 'cuda' if w['gpus'] else 'cpu', w['slots'] if ray else 1
+        tasks = plan(study, slots, kind, root / 'data', max_group)
+        here = [] if ray else tasks                          # finished tasks whose teacher's task is finished too
+        for t in tasks if ray else []:
+            if set(t.runs) <= kept and (t.after is None or t.after in {u.name for u in here}): here.append(t)
         with contextlib.chdir(root): open_tracking(study)     # the store a worker opens there
-        print(f"{len(tasks)} tasks ({sum(map(len, (t.runs for t in tasks)))} runs) on {w['slots'] if ray else 1} worker(s) "
-              f"({w['gpus']} GPU(s), {w['cpus']} CPU(s)), estimated {simulate(tasks, w['slots'] if ray else 1).makespan / 60:,.1f} "
-              f"min at the img/s of {kind} runs:\n" + '\n'.join(f"  {t.name}: {len(t.runs)} run(s)" for t in tasks), flush=True)
-        outs = _on_ray(ray, tasks, params, root, w, max_retries, tasks_per_gpu) if ray else _serial(tasks, params, root, w)
+        _say(f"{len(tasks)} tasks, {len(study.runs())} runs ({len(kept)} finished: restored here), on {slots} worker(s) ({w['gpus']} "
+             f"GPU(s), {w['cpus']} CPU(s)); estimated {simulate(tasks, slots).makespan / 60:,.1f} min at the img/s of {kind} runs:",
+             *(f"  {t.name}: {len(t.runs)} run(s)" + (' (finished)' if set(t.runs) <= kept else '') for t in tasks))
+        outs = _serial(here, params, root, w)
+        if ray: outs += _on_ray(ray, [t for t in tasks if t not in here], params, root, w, max_retries, tasks_per_gpu)
     finally:
         if ray is not None and not os.environ.get('RAY_ADDRESS'): ray.shutdown()
     return [{**r, 'task': o['task']} for o in outs for r in o['results']]
+
 
 # %% ../nbs/04b_schedule.ipynb #82ac2261
 def _serial(tasks: list[Task], params: Path, root: Path, w: dict) -> list[dict]:
@@ -373,7 +402,7 @@ def _serial(tasks: list[Task], params: Path, root: Path, w: dict) -> list[dict]:
         out = _failed(t, f"its teacher's task {t.after} failed") if t.after in failed else \
               train_task(str(params), str(root), t.name, t.runs, w['threads'], gpu=w['gpus'] > 0)
         if any(r['outcome'] == 'failed' for r in out['results']): failed.add(t.name)
-        print(f"{t.name}: done", flush=True); _report(out); outs.append(out)
+        _report(out, f"{t.name}: done"); outs.append(out)
     return outs
 
 def _eta_line(done: list, tasks: list[Task], left: list[Task], slots: int, t0: float) -> str:
@@ -400,8 +429,7 @@ def _on_ray(ray, tasks: list[Task], params: Path, root: Path, w: dict, max_retri
                 except ray.exceptions.RayError as e: out = _failed(t, f"{type(e).__name__}: {str(e).splitlines()[0][:300]}")
                 if not any(r['outcome'] == 'failed' for r in out['results']): ok.add(t.name)
                 outs.append(out)
-                print(f"{t.name}: done; " + _eta_line(outs, tasks, waiting + list(running.values()), w['slots'], t0), flush=True)
-                _report(out)
+                _report(out, f"{t.name}: done; " + _eta_line(outs, tasks, waiting + list(running.values()), w['slots'], t0))
     except KeyboardInterrupt:
         print(f"stopping: cancelling {len(running)} running task(s); each interrupted run is KILLED and keeps its last.ckpt", flush=True)
         for ref in running: ray.cancel(ref)

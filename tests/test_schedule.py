@@ -14,13 +14,16 @@ import smoke          # scripts/ is put on sys.path by conftest.py
 ROOT = Path(__file__).resolve().parents[1]
 
 def project(tmp: Path, **over) -> Path:
-    """A project folder holding a small study on the shapes plugin dataset (2 epochs, seed 0), its data prepared."""
+    """A project folder holding a small study on the shapes plugin dataset (2 epochs, seed 0), its data prepared: two
+    teachers, three groups of students (vanilla, kd, rtk) of which one is killer8's and one oom8's, and two ablation points."""
     d = tmp; d.mkdir(parents=True, exist_ok=True)
     for f in (ROOT / 'user_plugins/shapes.py', ROOT / 'tests/plugins/faults.py'): shutil.copy(f, d / f.name)
     p = deep_merge(yaml.safe_load((ROOT / 'params.yaml').read_text()), yaml.safe_load((ROOT / 'profiles/smoke.yaml').read_text()))
     p = deep_merge(p, {'plugins': ['shapes.py', 'faults.py'], 'teachers': ['resnet8', 'wrn_16_1'], 'seeds': [0],
+                       'methods': ['vanilla', 'kd', 'rtk'],
                        'pairs': [{'name': 'resnet8-killer8', 'teacher': 'resnet8', 'student': 'killer8'},
-                                 {'name': 'wrn_16_1-resnet8', 'teacher': 'wrn_16_1', 'student': 'resnet8'}],
+                                 {'name': 'wrn_16_1-resnet8', 'teacher': 'wrn_16_1', 'student': 'resnet8'},
+                                 {'name': 'resnet8-oom8', 'teacher': 'resnet8', 'student': 'oom8'}],
                        'ablation': {'dataset': 'shapes', 'teacher': 'wrn_16_1', 'student': 'resnet8', 'keep': [0.5, 1.0], 'tau': [0.1]},
                        'train': {'tracking_uri': f"sqlite:///{d / 'mlflow.db'}", 'epochs': 2, 'milestones': [1]}})
     (d / 'params.yaml').write_text(yaml.safe_dump(deep_merge(p, over), sort_keys=False))
@@ -34,10 +37,10 @@ def train(d: Path, executor='ray', **kw) -> dict:
     res = run_study(load_study(d / 'params.yaml', d), d / 'params.yaml', executor=executor, threads=1, **kw)
     return {r['run']: r for r in res}
 
-def mlflow_status(d: Path) -> dict:
+def mlflow_runs(d: Path) -> list:
     import mlflow
     c = mlflow.MlflowClient(f"sqlite:///{d / 'mlflow.db'}")
-    return {r.info.run_name: r.info.status for e in c.search_experiments() for r in c.search_runs([e.experiment_id])}
+    return [r for e in c.search_experiments() for r in c.search_runs([e.experiment_id])]
 
 @pytest.fixture(scope='module')
 def serial(tmp_path_factory):
@@ -45,68 +48,60 @@ def serial(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def on_ray(tmp_path_factory):
-    """The same study on Ray with two workers; the worker that trains the killer8 students is SIGKILLed once, in their
-    second epoch (every one of them has its first in last.ckpt)."""
+    """The same study on Ray with two workers, twice. The first time, the worker that trains the killer8 students is
+    SIGKILLed once in their second epoch (each has its first in last.ckpt), and oom8 raises CUDA's out-of-memory error;
+    the second time nothing is injected."""
     d = project(tmp_path_factory.mktemp('ray'))
-    pid_file = d / 'killer.pid'; os.environ['KILL_PID_FILE'] = str(pid_file)
-    killed = []
-    def killer():                                    # once each killer8 run has an epoch in last.ckpt: SIGKILL their worker
+    pid_file, killed = d / 'killer.pid', []
+    os.environ.update(KILL_PID_FILE=str(pid_file), RTK_TEST_OOM='1')
+    def killer():
         while not killed:
             ckpts = list((d / 'results/runs/shapes/resnet8-killer8').glob('*/.store/*/last.ckpt'))
-            if len(ckpts) == 4 and pid_file.exists():
+            if len(ckpts) == 3 and pid_file.exists():
                 pid = int(pid_file.read_text().split()[0])
                 os.kill(pid, signal.SIGKILL); killed.append(pid)
             time.sleep(0.05)
-    th = threading.Thread(target=killer, daemon=True); th.start()
-    try: out = train(d, max_retries=2)
-    finally: os.environ.pop('KILL_PID_FILE'); killed.append(None)
-    return d, out, killed[0]
+    threading.Thread(target=killer, daemon=True).start()
+    try: first = train(d, max_retries=2)
+    finally:
+        for k in ('KILL_PID_FILE', 'RTK_TEST_OOM'): os.environ.pop(k)
+        killed.append(None)
+    return d, first, train(d), killed[0]
 
 def test_ray_study_equals_serial(serial, on_ray):
-    d, ray_out, _ = on_ray
+    d, _, final, _ = on_ray
     study = load_study(d / 'params.yaml', d)
-    assert len(study.runs('teacher')) == 2 and len(study.groups()) == 2 and len(study.runs()) - 2 >= 6
-    assert set(ray_out) == set(serial) == {r.stage for r in study.runs()}
+    assert len(study.runs('teacher')) == 2 and len(study.groups()) == 3 and len(study.runs()) - 2 >= 6
+    assert set(final) == set(serial) == {r.stage for r in study.runs()}
     for k in serial:
-        assert serial[k]['outcome'] in ('trained', 'reused') and ray_out[k]['outcome'] in ('trained', 'reused'), (k, ray_out[k])
-        assert ray_out[k]['test_acc'] == serial[k]['test_acc'], k
-        assert [h['test_acc'] for h in ray_out[k]['history']] == [h['test_acc'] for h in serial[k]['history']], k
+        assert serial[k]['outcome'] in ('trained', 'reused') and final[k]['outcome'] != 'failed', (k, final[k])
+        assert final[k]['test_acc'] == serial[k]['test_acc'], k
+        assert [h['test_acc'] for h in final[k]['history']] == [h['test_acc'] for h in serial[k]['history']], k
 
 def test_killed_worker_is_retried_and_its_runs_resume(serial, on_ray):
-    d, out, pid = on_ray
+    d, first, _, pid = on_ray
     assert pid is not None, "no killer8 worker was killed"
-    killer = [k for k in out if '-pair0-' in k]
+    killer = [k for k in first if '-pair0-' in k]
     for k in killer:                                  # resumed from last.ckpt: the same numbers as the uninterrupted run
-        assert out[k]['outcome'] == 'trained' and out[k]['test_acc'] == serial[k]['test_acc'], out[k]
-    import mlflow
-    c = mlflow.MlflowClient(f"sqlite:///{d / 'mlflow.db'}")
-    runs = [r for e in c.search_experiments() for r in c.search_runs([e.experiment_id])]
-    assert {r.info.status for r in runs} == {'FINISHED'}, [(r.info.run_name, r.info.status) for r in runs]
-    names = [r.info.run_name for r in runs if 'killer8' in r.info.run_name]  # each killed run resumed into its own record
-    assert len(names) == len(killer) == len(set(names)), names
-    assert {out[k]['run_id'] for k in killer} == {r.info.run_id for r in runs if 'killer8' in r.info.run_name}
+        assert first[k]['outcome'] == 'trained' and first[k]['test_acc'] == serial[k]['test_acc'], first[k]
+    runs = [r for r in mlflow_runs(d) if 'killer8' in r.info.run_name]
+    assert [r.info.status for r in runs] == ['FINISHED'] * len(killer), [(r.info.run_name, r.info.status) for r in runs]
+    assert {first[k]['run_id'] for k in killer} == {r.info.run_id for r in runs}   # each resumed into its own record
 
-def test_out_of_memory_fails_its_task_only_and_a_rerun_trains_only_those(tmp_path):
-    d = project(tmp_path, pairs=[{'name': 'resnet8-oom8', 'teacher': 'resnet8', 'student': 'oom8'},
-                                 {'name': 'resnet8-resnet8', 'teacher': 'resnet8', 'student': 'resnet8'}],
-                teachers=['resnet8'], methods=['vanilla', 'kd'],
-                ablation={'dataset': 'shapes', 'teacher': 'resnet8', 'student': 'resnet8', 'keep': [0.5], 'tau': [0.1]},
-                loss={'rtk': {'keep': 0.5, 'tau': 0.1}})
-    os.environ['RTK_TEST_OOM'] = '1'
-    try: first = train(d)
-    finally: os.environ.pop('RTK_TEST_OOM')
+def test_out_of_memory_fails_its_task_only_and_a_rerun_trains_only_those(on_ray):
+    d, first, second, _ = on_ray
     failed = {k for k, r in first.items() if r['outcome'] == 'failed'}
-    assert failed == {k for k in first if '-pair0-' in k}, first
+    assert failed == {k for k in first if '-pair2-' in k}, first
     err = first[next(iter(failed))]['error']
     for s in ('CUDA out of memory', 'batch size 64', 'vanilla-oom8-s0', 'kd-resnet8-oom8-s0', 'fewer students per GPU', 'max_group'):
         assert s in err, err
-    with pytest.raises(StudyFailed, match='2 run\\(s\\) failed') as e: raise_failed(list(first.values()))
+    with pytest.raises(StudyFailed, match='3 run\\(s\\) failed') as e: raise_failed(list(first.values()))
     assert all(k in str(e.value) for k in failed)
-    st = mlflow_status(d)
-    assert {n for n, s in st.items() if s == 'FAILED'} == {'vanilla-oom8-s0', 'kd-resnet8-oom8-s0'}, st
-    assert {s for n, s in st.items() if 'oom8' not in n} == {'FINISHED'}, st
-    second = train(d)                                  # the rerun: only the failed runs train
-    assert {k for k, r in second.items() if r['outcome'] == 'trained'} == failed, second
+    runs = mlflow_runs(d)
+    oom = {'vanilla-oom8-s0', 'kd-resnet8-oom8-s0', 'rtk-resnet8-oom8-s0'}
+    assert {r.info.run_name for r in runs if r.info.status == 'FAILED'} == oom, [(r.info.run_name, r.info.status) for r in runs]
+    assert {r.info.status for r in runs if r.info.run_name not in oom} == {'FINISHED'}
+    assert {k for k, r in second.items() if r['outcome'] == 'trained'} == failed, second       # the rerun trains only those
     assert all(r['outcome'] in ('restored', 'reused') for k, r in second.items() if k not in failed), second
 
 def descendants(pid: int) -> list:
