@@ -10,6 +10,15 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['build_parser', 'main']
 
+# %% ../nbs/06_cli.ipynb #d4d9c7c0
+def _gpu_counts(v: str) -> list[int]:
+    "`--gpus 1,8,64` as [1, 8, 64]."
+    try: out = [int(x) for x in v.split(',')]
+    except ValueError: out = []
+    if not out or min(out) < 1: raise argparse.ArgumentTypeError(f"{v!r}: give GPU counts of at least 1, e.g. 1,8,64")
+    return out
+
+
 # %% ../nbs/06_cli.ipynb #33693a8a
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='rtk-nb', description='rtk_nb: the pipeline helpers and one-run training')
@@ -20,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help='what make repro runs: also refuse a days-long CPU study and fetch every missing archive (exit 3 on a problem)')
     a.add_argument('--allow-cpu', action='store_true', help='with --before-repro: train the study on a CPU anyway')
     a.add_argument('--root', default='data', help='data folder (default data)')
+    a.add_argument('--gpus', type=_gpu_counts, metavar='G[,G...]',
+                   help="also the study's GPU-hours and wall-clock on G GPUs (rtk_nb.schedule's plan), e.g. --gpus 1,8,64")
     a = sub.add_parser('prepare', help='download/verify/cache a dataset')
     a.add_argument('dataset', help='a registered dataset (rtk-nb list datasets)')
     a.add_argument('--root', default='data', help='data folder (default data)')
@@ -89,6 +100,9 @@ def _run(args) -> None:
     if args.cmd == 'check-params':
         p = load_study(args.params)
         print(f"{args.params}: ok\n{plan_text(p, args.root)}", flush=True)
+        if args.gpus:
+            from rtk_nb.schedule import estimate_text
+            print(estimate_text(p, args.gpus, root=args.root), flush=True)
         if args.before_repro and (problems := before_repro(p, args.root, args.allow_cpu)):
             for m in problems: print(f"\nstopped before any training: {m}", file=sys.stderr)
             raise SystemExit(3)

@@ -24,7 +24,7 @@ from .train import (device_for, amp_dtype, use_channels_last, compile_mode, load
 # %% auto #0
 __all__ = ['SHARED', 'SHARED_BY_DISTILLED', 'FUSE_MODES', 'FUSE_AUTO', 'check_group', 'GroupForward', 'FusedStudents',
            'resolve_fuse', 'Member', 'open_member', 'restore_finished', 'open_record', 'end_epoch', 'finish',
-           'mark_superseded', 'fail', 'run_label', 'print_group_epoch', 'fit_group', 'hold_identities']
+           'close_orphans', 'mark_superseded', 'fail', 'run_label', 'print_group_epoch', 'fit_group', 'hold_identities']
 
 # %% ../nbs/03e_group.ipynb #c22917a3
 SHARED = ('dataset', 'seed', 'student', 'recipe', *RECIPE_FIELDS, 'data_root', 'download', 'device', 'amp', 'channels_last',
@@ -258,6 +258,7 @@ def open_record(m: Member, dev, amp, num_classes: int) -> None:
             | ({'rtk_nb.same_as': m.twin_run_id or '', 'rtk_nb.same_as_dir': str(m.twin.resolve())} if m.twin else {}))
     params = run_params(m.fp, num_classes=num_classes, device=str(dev), amp=str(amp), channels_last=use_channels_last(cfg, dev),
                         compile=compile_mode(cfg, dev))
+    if m.twin is None: close_orphans(m)
     m.run_id = m.tracker.start(None if m.twin else m.run_id, params, tags)
     if m.twin is not None:                                      # the twin's history is this run's record too
         for row in m.history: m.tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=row['epoch'])
@@ -292,6 +293,23 @@ def finish(m: Member, num_classes: int, t0: float) -> None:
     m.tracker.end('FINISHED')
     mark_superseded(m)
     m.done({**metrics, **timings}, 'reused' if m.twin is not None else 'trained' if m.start < m.cfg.epochs else 'closed')
+
+
+# %% ../nbs/03e_group.ipynb #d01a779b
+def close_orphans(m: Member) -> None:
+    """Mark KILLED the RUNNING MLflow runs of `m`'s identity and folder: records of a process killed (SIGKILL, a lost
+    worker) before its first epoch reached `last.ckpt`. `m` holds the identity, so no other process trains it now.
+
+    Args:
+        m: the member, about to open a new record (it has no run id of its own).
+    """
+    t, c = m.tracker, m.cfg
+    if not t.client or m.run_id or not (exp := t.client.get_experiment_by_name(c.experiment or c.dataset)): return
+    q = (f"tags.`rtk_nb.identity` = '{identity_key(m.fp)}' and tags.out_dir = '{c.output_dir.resolve()}' "
+         "and attributes.status = 'RUNNING'")
+    for r in t.client.search_runs([exp.experiment_id], q):
+        t.client.set_terminated(r.info.run_id, 'KILLED')
+        print(f"{c.run_name}: MLflow run {r.info.run_id} was left RUNNING by a process that died before its first epoch; marked KILLED")
 
 def mark_superseded(m: Member) -> None:
     """Tag the earlier FINISHED MLflow runs of `m`'s identity and folder `rtk_nb.superseded_by` (a retrained identity, e.g.

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_pipeline.ipynb #7cb797b2
 from __future__ import annotations
-import copy, json, os, time
+import copy, json, os, signal, threading, time
 from pathlib import Path
 import yaml
 from .checks import ConfigError, check_keys
@@ -83,7 +83,8 @@ def keep_aside(path: Path) -> Path | None:
 
 def run_notebook(nb, out, params: dict, log_output: bool = True) -> Path:
     """Execute notebook `nb` into `out` with papermill: parameters checked against its `parameters` cell, an earlier `out`
-    kept aside, the kernel over IPC.
+    kept aside, the kernel over IPC. Ctrl-C or SIGTERM interrupt the kernel (its cell stops its work cleanly, e.g.
+    `rtk_nb.schedule.run_study` cancels its tasks) and the notebook fails; a second one stops at once.
 
     Args:
         nb (str | Path): the notebook to run, e.g. `pipelines/train.ipynb`.
@@ -96,14 +97,25 @@ def run_notebook(nb, out, params: dict, log_output: bool = True) -> Path:
     """
     import papermill as pm
     from jupyter_client.manager import AsyncKernelManager
+    kernels, stopping = [], []
     class IPCKernelManager(AsyncKernelManager):
-        def __init__(self, **kw): super().__init__(**kw); self.transport = 'ipc'
+        def __init__(self, **kw): super().__init__(**kw); self.transport = 'ipc'; kernels.append(self)
+    def stop(signum, frame):      # Ctrl-C or SIGTERM: interrupt the kernel's cell, which stops its work cleanly; twice: now
+        pids = [p for km in kernels if (p := getattr(km.provisioner, 'pid', None))]
+        if not pids or stopping: raise KeyboardInterrupt
+        stopping.append(signum)
+        print(f"{signal.Signals(signum).name}: interrupting the notebook's kernel (it stops its work and keeps it)", flush=True)
+        for pid in pids: os.kill(pid, signal.SIGINT)
     if not Path(nb).is_file(): raise ConfigError(f"notebook {nb} does not exist")
     check_keys(params, list(pm.inspect_notebook(str(nb))), f"parameters of {nb}")
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     if old := keep_aside(out): print(f"the earlier executed {out.name} is kept as {old.name}")
-    pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name='python3', progress_bar=False,
-                        log_output=log_output, kernel_manager_class=IPCKernelManager)
+    main = threading.current_thread() is threading.main_thread()
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    try: pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name='python3', progress_bar=False,
+                             log_output=log_output, kernel_manager_class=IPCKernelManager)
+    finally:
+        for sig, h in old.items(): signal.signal(sig, h)
     return out
 
 # %% ../nbs/04_pipeline.ipynb #ead35732
@@ -143,19 +155,17 @@ def split_sizes(dataset: str, root='data') -> tuple[int, int] | None:
     except (OSError, ValueError, KeyError): return SPLIT_SIZES.get(dataset)
 
 def study_hours(study: Study, kind: str, root='data') -> float | None:
-    """Estimated hours of the whole study's training, at the img/s measured for a device; None if a dataset's size is unknown.
+    """Estimated hours of the whole study's training on one worker, at the img/s measured for a device, with the students
+    of a teacher trained together (`rtk_nb.schedule.plan`); None if a dataset's size is unknown.
 
     Args:
         study: the study whose runs are counted (a run trained once for two stages counts once).
         kind: a key of `IMG_PER_S`: 'cpu', 'cuda' or 'cuda+step'.
         root: the data folder (for the prepared datasets' sizes).
     """
-    train_s, eval_s, _ = IMG_PER_S[kind]
-    total = 0.0
-    for r in study.trainings():                                        # a run linked to an earlier twin takes its result
-        if (sizes := split_sizes(r.config.dataset, root)) is None: return None
-        total += r.config.epochs * (sizes[0] / train_s + sizes[1] / eval_s)
-    return total / 3600
+    from rtk_nb.schedule import estimate
+    if any(split_sizes(ds, root) is None for ds in study.datasets): return None
+    return estimate(study, 1, kind, root).busy / 3600
 
 def missing_files(study: Study, root='data') -> list[tuple[str, object, Path]]:
     """(dataset, RemoteFile, where it goes) of every raw file still needed: datasets without a complete cache and without the file.
@@ -219,6 +229,10 @@ def plan_text(study: Study, root='data', device: str | None = None) -> str:
     L.append(f"device: {dev}" + (f" ({torch.cuda.get_device_name(0)})" if dev != 'cpu' and torch.cuda.is_available() else ''))
     if h is not None:
         L.append(f"estimated time: {h:,.1f} h ({h / 24:,.1f} days) on this device, from the img/s measured on {IMG_PER_S[kind][2]}")
+        if dev != 'cpu' and (g := torch.cuda.device_count()) > 1:           # the train stage runs a task on each GPU
+            from rtk_nb.schedule import estimate
+            wall = estimate(study, g, kind, root).makespan / 3600
+            L.append(f"on this machine's {g} GPUs (rtk_nb.schedule's plan): {wall:,.1f} h wall-clock")
     if kind == 'cpu' and (h is None or h > 2):
         gpu = study_hours(study, 'cuda+step', root)
         L.append("this study is meant for GPUs" + (f" (about {gpu:,.1f} h on one H200 with train.compile: step)" if gpu else '')

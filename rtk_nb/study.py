@@ -240,12 +240,13 @@ class Ablation:
 
 @dataclass(frozen=True, eq=False)
 class Run:
-    """One training run of the study: the DVC stage that trains it, its `TrainConfig` and where its files go.
+    """One training run of the study: its key, its `TrainConfig` and where its files go.
 
     Attributes:
-        stage: the DVC stage's name, as `dvc stage list` prints it (e.g. `student@cifar100-pair0-rtk-2`).
+        stage: the run's key (e.g. `student@cifar100-pair0-rtk-2`): how the `train` stage's progress lines and
+            `rtk_nb.schedule.run_study`'s results name it (each run was a DVC stage of that name before one stage trained them all).
         config: the run's complete, validated `TrainConfig` (its `out_dir` is the run's folder).
-        notebook: where the stage's executed copy of `pipelines/train.ipynb` goes.
+        notebook: where an executed copy of `pipelines/train.ipynb` for this run alone would go (under `results/notebooks/`).
         pair: the pair of a student or ablation run (None for a teacher).
     """
     stage: str
@@ -265,7 +266,7 @@ class Run:
 class Study:
     """The whole study of a `params.yaml`, loaded and validated once: what every command, notebook and report asks.
 
-    It owns the run list and the folder layout: `runs()` lists every training run (its DVC stage, `TrainConfig`
+    It owns the run list and the folder layout: `runs()` lists every training run (its key, `TrainConfig`
     and folder), `groups()` the runs that can train together, and `teacher_dir`, `student_dir` and `ablation_dir`
     are the only places a run folder's path is spelt. Build it with `load_study(path)` or `Study.from_dict(mapping)`.
     Its methods are added below, topic by topic, each with its tests: the layout, the runs, validation, the index.

@@ -3,8 +3,8 @@ merge profiles/smoke.yaml over its params.yaml and run the real DAG there with `
 
     python scripts/smoke.py [--dest .smoke] [--seeds 0 1] [--fresh]
 
-An existing copy at --dest is updated and resumed (finished stages are kept, an interrupted one resumes from its
-last.ckpt); --fresh (make smoke FRESH=1) deletes it first. Everything runs offline on the example plugin dataset (user_plugins/shapes.py); results land in <dest>/results/ and <dest>/mlflow.db.
+An existing copy at --dest is updated and resumed (finished runs are kept, an interrupted one resumes from its
+last.ckpt); --fresh (make smoke FRESH=1) deletes it first. The train stage runs the study's tasks on Ray, as `make repro` does. Everything runs offline on the example plugin dataset (user_plugins/shapes.py); results land in <dest>/results/ and <dest>/mlflow.db.
 """
 import argparse, dataclasses, os, shutil, subprocess, sys, time
 from pathlib import Path

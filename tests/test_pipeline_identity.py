@@ -19,12 +19,17 @@ def commit(repo, msg):
     sh(repo, 'git', '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', msg, check=False)
 
 def outcomes(r) -> dict[str, str]:
-    "What each training stage did: run folder -> outcome, from the result its notebook prints (papermill logs it on stderr)."
+    "What the train stage did, run by run: run key -> outcome (the lines rtk_nb.schedule prints as each task ends)."
     log = r if isinstance(r, str) else r.stdout + r.stderr
-    return dict(re.findall(r"'out_dir': '([^']+)'.*?'outcome': '(\w+)'", log))
+    return {k: o for o, k in re.findall(r"^\s*(trained|restored|reused|closed|failed)\s+(?:\S+%\s+)?(\w+@\S+)\s*$", log, re.M)}
+
+def short(key: str) -> str:
+    "`student@shapes-pair0-kd-0` -> `kd-s0` (its folder's name); other keys as they are."
+    m = re.fullmatch(r"student@.+-pair\d+-(.+)-(\d+)", key)
+    return f"{m[1]}-s{m[2]}" if m else key
 
 def trained(r) -> set[str]:
-    return {Path(d).name for d, o in outcomes(r).items() if o in ('trained', 'reused')}
+    return {short(k) for k, o in outcomes(r).items() if o == 'trained'}
 
 def folders(repo) -> list[Path]:
     return sorted(p.parent for p in (repo / 'results').rglob('model.ckpt') if '.store' not in p.parts)
@@ -46,9 +51,9 @@ def test_a_loss_change_retrains_only_its_runs(repo):
     losses.write_text(text.replace(kd, 'return 0.5 * F.kl_div(').replace('"""Attention Transfer as in', '"""Attention Transfer (AT) as in')
                       .replace('def rtk_target(', '# the target of RTK\ndef rtk_target('))
     r = smoke.repro(repo)
-    print(f"\nkd_loss changed: dvc repro {time.time() - t0:.0f} s; " + ', '.join(f"{Path(d).name} {o}" for d, o in outcomes(r).items()))
+    print(f"\nkd_loss changed: dvc repro {time.time() - t0:.0f} s; " + ', '.join(f"{short(k)} {o}" for k, o in outcomes(r).items()))
     assert trained(r) == {'kd-s0'}, outcomes(r)                           # the kd student alone
-    assert set(outcomes(r).values()) == {'trained', 'restored'} and len(outcomes(r)) > 5
+    assert set(outcomes(r).values()) == {'trained', 'restored'} and len(outcomes(r)) > 5, outcomes(r)
     commit(repo, 'kd_loss halved')
 
 def refactored_at_loss(text: str) -> str:
@@ -70,7 +75,7 @@ def test_a_refactor_is_rekeyed_on_request(repo):
     assert '1 run(s) would be re-keyed' in dry and 'at-s0' in dry, dry
     out = sh(repo, 'rtk-nb', 'rekey').stdout
     assert '1 run(s) re-keyed' in out, out
-    r = sh(repo, 'dvc', 'repro', '-s', f"student@{ds}-pair0-at-0")
+    r = sh(repo, 'dvc', 'repro', '-s', 'train')
     assert outcomes(r) and set(outcomes(r).values()) == {'restored'}, outcomes(r)     # its new identity: finished, nothing trains
     import mlflow
     client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
@@ -108,9 +113,9 @@ def test_queued_experiments_share_the_workspace(repo):
     client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlflow.db'}")
     ds = yaml.safe_load((repo / 'params.yaml').read_text())['datasets'][0]
     before = {x.info.run_id for x in client.search_runs([client.get_experiment_by_name(ds).experiment_id])}
-    stage = lambda m: f"student@{ds}-pair0-{m}-0"          # each experiment up to its student's stage: no curves and report here
-    sh(repo, 'dvc', 'exp', 'run', '--queue', '-n', 'q-kdT3', '-S', 'loss.kd.T=3.0', stage('kd'))
-    sh(repo, 'dvc', 'exp', 'run', '--queue', '-n', 'q-tau03', '-S', 'loss.rtk.tau=0.3', stage('rtk'))
+    # each experiment up to the train stage: no curves and report here
+    sh(repo, 'dvc', 'exp', 'run', '--queue', '-n', 'q-kdT3', '-S', 'loss.kd.T=3.0', 'train')
+    sh(repo, 'dvc', 'exp', 'run', '--queue', '-n', 'q-tau03', '-S', 'loss.rtk.tau=0.3', 'train')
     t0 = time.time()
     sh(repo, 'dvc', 'queue', 'start', '-j', '1')
     while time.time() - t0 < 1200:

@@ -78,9 +78,8 @@ def test_dvc_stages_depend_on_the_code_they_run():
     stages = yaml.safe_load((ROOT / 'dvc.yaml').read_text())['stages']
     cli = _imports('cli')                                  # every stage but curves runs rtk-nb (rtk_nb.cli, its lazy imports included)
     curves = set().union(*(_imports(m) for m in re.findall(r"from rtk_nb\.(\w+) import", (ROOT / 'scripts' / 'curves.py').read_text())))
-    need = {'data': cli, 'teacher': cli | _notebook_imports(ROOT / 'pipelines' / 'train.ipynb'),
+    need = {'data': cli, 'train': cli | _notebook_imports(ROOT / 'pipelines' / 'train.ipynb'),
             'report': cli | _notebook_imports(ROOT / 'pipelines' / 'report.ipynb'), 'curves': curves}
-    need['student'] = need['ablation'] = need['teacher']
     for name, mods in need.items():
         st = stages[name].get('do', stages[name])
         deps = {Path(d).stem for d in st['deps'] if str(d).startswith('rtk_nb/')}
@@ -91,8 +90,7 @@ def test_training_does_not_import_the_report():
     "Editing the report never makes a finished training stage stale: neither the training notebook nor its modules import it."
     assert 'report' not in _notebook_imports(ROOT / 'pipelines' / 'train.ipynb') | _imports('cli') | _imports('train') | _imports('study')
     stages = yaml.safe_load((ROOT / 'dvc.yaml').read_text())['stages']
-    for name in ('teacher', 'student', 'ablation'):
-        assert 'rtk_nb/report.py' not in stages[name]['deps'], name
+    assert 'rtk_nb/report.py' not in stages['train']['deps']
     assert {'cli', 'pipeline'}.isdisjoint(_imports('report')) and 'study' in _imports('report')   # the report asks the study
 
 # Run folders and run lists: only rtk_nb.study spells them (dvc.yaml states the same for DVC: test_pipeline checks they agree).
@@ -148,29 +146,25 @@ def test_every_public_function_documents_its_parameters():
             if set(params) - documented: missing.append(f"rtk_nb.{modname}.{name}: {sorted(set(params) - documented)}")
     assert not missing, '\n'.join(missing)
 
-def test_dvc_stages_are_the_study_runs():
-    """dvc.yaml spells the run folders for DVC (it cannot ask Python): every training stage that `dvc` resolves from
-    params.yaml is a run of the `Study`, with the same name, the same folder for its outputs and the same executed-notebook
-    path, found from the very parameters its command passes to pipelines/train.ipynb — and no study run lacks its stage."""
+def test_the_train_stage_holds_every_study_run():
+    """dvc.yaml spells the run folders' roots for DVC (it cannot ask Python): its one training stage, `train`, runs
+    pipelines/train.ipynb (rtk_nb.schedule.run_study over the whole study); every run of the `Study` has its folder inside
+    one of that stage's outputs, and they persist (DVC must not delete them before the stage runs: they hold each run's
+    store); no stage per run is left."""
     import shlex
     from dvc.repo import Repo
     from rtk_nb.study import load_study
     study = load_study(ROOT / 'params.yaml')
     with Repo(str(ROOT)) as repo:
-        stages = [s for s in repo.index.stages if s.addressing.split('@')[0] in ('teacher', 'student', 'ablation')]
-        seen = []
-        for st in stages:
-            cmd = shlex.split(st.cmd)
-            assert cmd[:3] == ['rtk-nb', 'notebook', 'pipelines/train.ipynb'], st.cmd
-            params = {cmd[i + 1]: cmd[i + 2] for i, a in enumerate(cmd) if a == '-p'}
-            value = lambda k, cast=str: cast(params[k]) if k in params else None
-            run = study.stage_run(value('dataset'), value('method'), pair=value('pair'), arch=value('arch'), seed=value('seed', int),
-                                  keep=value('keep', float), tau=value('tau', float))
-            assert run.stage == st.addressing, (run.stage, st.addressing)
-            assert Path(cmd[3]) == run.notebook, (cmd[3], run.notebook)
-            assert {Path(o.def_path).parent for o in st.outs} == {run.out_dir}, st.addressing
-            seen.append(run.stage)
-    assert sorted(seen) == sorted(r.stage for r in study.runs())
+        stages = {s.addressing: s for s in repo.index.stages}
+        st = stages['train']
+        assert shlex.split(st.cmd)[:4] == ['rtk-nb', 'notebook', 'pipelines/train.ipynb', 'results/notebooks/train.ipynb'], st.cmd
+        outs = {Path(o.def_path): o.persist for o in st.outs}
+        assert outs == {Path('results/runs'): True, Path('results/ablation'): True}, outs
+        assert all(any(r.out_dir.is_relative_to(o) for o in outs) for r in study.runs())
+        assert not [a for a in stages if a.split('@')[0] in ('teacher', 'student', 'ablation')]
+        assert {f"data/{ds}/prepared.json" for ds in study.datasets} <= {str(o.def_path) for s in stages.values() for o in s.outs}
+        assert 'data' in {d.def_path for d in st.deps}                  # the data stages' outputs (.dvcignore hides the rest)
 
 # A file on disk is its old complete version or its new one: every write goes through rtk_nb.files (atomic_write,
 # write_text, write_json). Downloads go to a `.part` file renamed when verified (rtk_nb.data._fetch), which is atomic too.
