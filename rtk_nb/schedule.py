@@ -357,7 +357,9 @@ def finished_runs(study: Study, root='.') -> set[str]:
 def run_study(study: Study, params='params.yaml', executor: str = 'ray', tasks_per_gpu: int = 1, max_group: int | None = None,
               max_retries: int = 3, threads: int | None = None) -> list[dict]:
     """Train every run of `study`: the plan's tasks on Ray, or one after another. The tasks whose runs are all finished
-    are restored in this process (in a moment, no worker started); Ray is started only if there is training to do.
+    are restored in this process (in a moment, no worker started). Ray is started only where two tasks or more are
+    left to train: a single one trains in this process, with a worker's threads (the numbers Ray would give), since
+    starting Ray and its worker costs half a minute on a CPU. With `RAY_ADDRESS` set, every task goes to the cluster.
 
     Args:
         study: the study (`load_study(params)`).
@@ -375,17 +377,21 @@ def run_study(study: Study, params='params.yaml', executor: str = 'ray', tasks_p
     if executor not in ('ray', 'serial'): raise ConfigError(f"executor={executor!r} is unknown; use 'ray' or 'serial'")
     params = Path(params).resolve(); root = params.parent
     kept = finished_runs(study, root)                     # restored in this process: no worker needed for them
-    ray = start_ray(root) if executor == 'ray' and len(kept) < len(study.runs()) else None
+    cluster = executor == 'ray' and bool(os.environ.get('RAY_ADDRESS')) and len(kept) < len(study.runs())
+    ray = start_ray(root) if cluster else None            # joined first: the plan needs the cluster's resources
     try:
         w = workers_here(tasks_per_gpu)
-        w['threads'] = threads or (w['threads'] if ray else w['cpus'])
-        kind, slots = 'cuda' if w['gpus'] else 'cpu', w['slots'] if ray else 1
+        kind, slots = 'cuda' if w['gpus'] else 'cpu', w['slots'] if executor == 'ray' else 1
         tasks = plan(study, slots, kind, root / 'data', max_group)
-        here = [] if ray else tasks                          # finished tasks whose teacher's task is finished too
-        for t in tasks if ray else []:
+        here = []                                            # finished tasks whose teacher's task is finished too
+        for t in tasks:
             if set(t.runs) <= kept and (t.after is None or t.after in {u.name for u in here}): here.append(t)
+        if executor == 'ray' and not cluster and len(tasks) - len(here) > 1: ray = start_ray(root)
+        if ray is None: here = tasks                         # serial, or one task to train: in this process, no Ray
+        w['threads'] = threads or (w['cpus'] if executor == 'serial' else w['threads'])   # a worker's share: its numbers
         with contextlib.chdir(root): open_tracking(study)     # the store a worker opens there
-        _say(f"{len(tasks)} tasks, {len(study.runs())} runs ({len(kept)} finished: restored here), on {slots} worker(s) ({w['gpus']} "
+        where = f"on {slots} Ray worker(s)" if ray else 'in this process'
+        _say(f"{len(tasks)} tasks, {len(study.runs())} runs ({len(kept)} finished: restored here), {where} ({w['gpus']} "
              f"GPU(s), {w['cpus']} CPU(s)); estimated {simulate(tasks, slots).makespan / 60:,.1f} min at the img/s of {kind} runs:",
              *(f"  {t.name}: {len(t.runs)} run(s)" + (' (finished)' if set(t.runs) <= kept else '') for t in tasks))
         outs = _serial(here, params, root, w)
