@@ -1,6 +1,6 @@
 """Shared fixtures. `quick_profile`: ONE run of the quick profile (the shapes plugin dataset, one seed, one pair) per test session, in a fresh
 copy of the working tree, used by the pipeline tests and the browser tests (it takes minutes on a CPU)."""
-import os, sys
+import os, re, sys
 from pathlib import Path
 import pytest
 
@@ -8,9 +8,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'scripts'))
 import smoke
 
+# The test files that read the session's one quick-profile copy or docs site: one pytest-xdist worker runs them all,
+# so that each is made once (make pytest runs two workers, `--dist loadgroup`); every other file is a group of its own
+# (its module fixtures, a trained teacher say, are made once too).
+SHARED = ('test_pipeline.py', 'test_pipeline_identity.py', 'test_ui.py', 'test_docs.py')
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     "The identity tests change the code of the shared quick-profile copy (a loss halved, a refactor re-keyed): they run last."
     items.sort(key=lambda i: i.path.name == 'test_pipeline_identity.py')
+    for i in items:
+        i.add_marker(pytest.mark.xdist_group('quick_profile' if i.path.name in SHARED else i.path.stem))
 
 @pytest.fixture(scope='session')
 def quick_profile(tmp_path_factory) -> Path:
@@ -22,6 +30,31 @@ def quick_profile(tmp_path_factory) -> Path:
     dest = smoke.make_copy(tmp_path_factory.mktemp('smoke') / 'repo', seeds=[0], pairs=['resnet20-resnet8'])
     smoke.repro(dest)
     return dest
+
+@pytest.fixture(scope='session')
+def repo(quick_profile) -> Path:
+    "The session's one quick-profile run, as the pipeline and identity tests name it."
+    return quick_profile
+
+def digits_run(d: Path, **kw) -> dict:
+    """The smallest training a test of the engine needs: resnet8 on the digits demo set (1,437 training images),
+    2 epochs, on the CPU, no progress bar, data under `d`; `kw` adds or replaces fields (method, teacher_ckpt, track...)."""
+    return {'dataset': 'digits', 'teacher': 'resnet8', 'student': 'resnet8', 'epochs': 2, 'batch_size': 64, 'lr': 0.05,
+            'milestones': [1], 'data_root': str(d / 'data'), 'progress': False, 'device': 'cpu', **kw}
+
+@pytest.fixture(scope='session')
+def digits_teacher(tmp_path_factory) -> str:
+    "The checkpoint of a teacher trained by `digits_run` (once per test process) for the tests that distill from one."
+    from rtk_nb.train import TrainConfig, train_teacher
+    d = tmp_path_factory.mktemp('digits_teacher')
+    r = train_teacher(TrainConfig(**digits_run(d, track=False), out_dir=str(d / 'teacher')))
+    return str(Path(r['out_dir']) / 'model.ckpt')
+
+def outcomes(log) -> dict[str, str]:
+    """What the train stage did, run by run: run key -> outcome, from the lines rtk_nb.schedule prints as each task
+    ends. `log`: the text, or a finished process (its stdout and stderr)."""
+    log = log if isinstance(log, str) else log.stdout + log.stderr
+    return {k: o for o, k in re.findall(r"^\s*(trained|restored|reused|closed|failed)\s+(?:\S+%\s+)?(\w+@\S+)\s*$", log, re.M)}
 
 class _QuietHandler(__import__('http.server').server.SimpleHTTPRequestHandler):
     def log_message(self, *a): pass

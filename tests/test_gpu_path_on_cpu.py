@@ -2,24 +2,26 @@
 so that the code the GPU runs is the code the tests run (no GPU is needed or used here)."""
 import math
 import pytest, torch
-from rtk_nb.train import TrainConfig, train_teacher, distill
+from rtk_nb.train import TrainConfig, distill
 from rtk_nb.models import create_model
 from rtk_nb.losses import create_distiller
+from conftest import digits_run
 
 @pytest.fixture(scope='module')
-def teacher(tmp_path_factory):
+def teacher(tmp_path_factory, digits_teacher):
+    "A folder for this module's runs, their settings, and the session's digits teacher (conftest.py)."
     d = tmp_path_factory.mktemp('gpu_path')
-    base = dict(dataset='digits', teacher='resnet8', student='resnet8', epochs=2, batch_size=64, lr=0.05, milestones=[2],
-                data_root=str(d / 'data'), track=False, progress=False, device='cpu')
-    train_teacher(TrainConfig(**base, out_dir=str(d / 't')))
-    return d, base
+    return d, digits_run(d, track=False, milestones=[2]), digits_teacher
 
 def test_bf16_channels_last_on_cpu(teacher):
-    d, base = teacher
-    r = distill(TrainConfig(**base, method='rtk', teacher_ckpt=str(d / 't' / 'model.ckpt'), amp='bf16', channels_last='on',
-                            out_dir=str(d / 'bf16')))
+    d, base, tck = teacher
+    cfg = TrainConfig(**base, method='rtk', teacher_ckpt=tck, amp='bf16', channels_last='on',
+                      out_dir=str(d / 'bf16'))
+    r = distill(cfg)
     assert len(r['history']) == 2 and all(math.isfinite(h['train_loss']) for h in r['history'])
-    assert 0 <= r['test_acc'] <= 100
+    assert r['outcome'] == 'trained' and r['test_acc'] == r['history'][-1]['test_acc']
+    again = distill(cfg)                        # the bf16 / channels_last run's checkpoint restores to the same result
+    assert again['outcome'] == 'restored' and again['test_acc'] == r['test_acc'], again
 
 def test_compiled_distiller_matches_eager():
     torch.manual_seed(0)
@@ -32,8 +34,8 @@ def test_compiled_distiller_matches_eager():
     for k in eager: torch.testing.assert_close(compiled[k], eager[k], rtol=1e-4, atol=1e-5)
 
 def test_compile_option_trains(teacher):
-    d, base = teacher
-    r = distill(TrainConfig(**{**base, 'epochs': 1, 'milestones': [1]}, method='at', teacher_ckpt=str(d / 't' / 'model.ckpt'),
+    d, base, tck = teacher
+    r = distill(TrainConfig(**{**base, 'epochs': 1, 'milestones': [1]}, method='at', teacher_ckpt=tck,
                             compile='forward', out_dir=str(d / 'compiled')))
     assert len(r['history']) == 1 and math.isfinite(r['history'][0]['train_loss'])
 

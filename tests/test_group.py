@@ -5,17 +5,15 @@ intact, and the rerun ends exactly like an uninterrupted group."""
 import json, os, signal, subprocess, sys, textwrap
 from pathlib import Path
 import pytest, torch
+from conftest import digits_run
 
 def base(d: Path, **kw) -> dict:
-    return dict(dataset='digits', teacher='resnet8', student='resnet8', epochs=2, batch_size=256, lr=0.05, milestones=[1],
-                data_root=str(d / 'data'), progress=False, device='cpu', **kw)
+    return digits_run(d, batch_size=256, **kw)
 
 @pytest.fixture(scope='module')
-def teacher(tmp_path_factory) -> tuple[Path, str]:
-    from rtk_nb.train import TrainConfig, train_teacher
-    d = tmp_path_factory.mktemp('group')
-    r = train_teacher(TrainConfig(**base(d, track=False), out_dir=str(d / 'teacher')))
-    return d, str(Path(r['out_dir']) / 'model.ckpt')
+def teacher(tmp_path_factory, digits_teacher) -> tuple[Path, str]:
+    "A folder for this module's runs, and the session's digits teacher (conftest.py)."
+    return tmp_path_factory.mktemp('group'), digits_teacher
 
 def test_compiled_group_step_is_compiled_once(teacher, monkeypatch):
     """compile='step' on a group of two: every graph is made in the first two steps (the second step's optimizer has

@@ -5,22 +5,14 @@ record; `dvc exp run -S` reruns only its dependents and `dvc exp show` / `dvc me
 the report is filled; MLflow holds every run, each trained once."""
 import csv, json, re, shlex, subprocess
 from pathlib import Path
-import pytest, yaml
+import yaml
 import smoke          # scripts/ is put on sys.path by conftest.py
+from conftest import outcomes   # the `repo` fixture: conftest.py too
 
 ROOT = Path(__file__).resolve().parents[1]
 
-@pytest.fixture(scope='module')
-def repo(quick_profile):
-    "The session's one quick-profile run (conftest.py), shared with tests/test_ui.py."
-    return quick_profile
-
 def ran(log: str) -> list[str]:
     return re.findall(r"Running stage '([^']+)'", log)
-
-def outcomes(log: str) -> dict[str, str]:
-    "What the train stage did, run by run (the lines rtk_nb.schedule prints as each task ends): run key -> outcome."
-    return {k: o for o, k in re.findall(r"^\s*(trained|restored|reused|closed|failed)\s+(?:\S+%\s+)?(\w+@\S+)\s*$", log, re.M)}
 
 def dvc(repo, *args, check=True) -> subprocess.CompletedProcess:
     return smoke.sh('dvc', *args, cwd=repo, env=smoke.smoke_env(), check=check)
@@ -48,8 +40,8 @@ def test_report_and_runs(repo):
         for c in cells[3:7]:                                                               # 4 methods, each over the seeds
             assert re.fullmatch(rf"\d+\.\d\d( ± \d+\.\d\d)? \(n={len(p['seeds'])}: {seeds}\)", c), row
         assert re.fullmatch(rf"[+-]\d+\.\d\d( ± \d+\.\d\d)? \(n={len(p['seeds'])} paired: {seeds}\)", cells[7]), row
-    csv = (repo / 'results/report/results.csv').read_text().splitlines()
-    assert csv[0].endswith(',selection_rule') and all(l.endswith(',last-epoch test accuracy') for l in csv[1:]), csv
+    lines = (repo / 'results/report/results.csv').read_text().splitlines()
+    assert lines[0].endswith(',selection_rule') and all(l.endswith(',last-epoch test accuracy') for l in lines[1:]), lines
     figs = sorted(f.name for f in (repo / 'results/report').glob('*.png'))
     ab = p['ablation']            # ds has no published figures: its published plot shows ours alone, for every pair
     assert figs == sorted([f"{k}_{ds}_{pr['name']}.png" for pr in p['pairs'] for k in ('curves', 'attention', 'published')]
@@ -63,9 +55,13 @@ def test_report_and_runs(repo):
     runs = client.search_runs([client.get_experiment_by_name(ds).experiment_id])
     n = len(p['teachers']) + len(p['pairs']) * len(p['methods']) * len(p['seeds'])
     assert len(runs) == n and all(r.info.status == 'FINISHED' and 'test_acc' in r.data.metrics for r in runs)
-    for pr in p['pairs']:
-        m = json.loads((repo / f"results/runs/{ds}/{pr['name']}/rtk-s0/metrics.json").read_text())
-        assert 0 <= m['test_acc'] <= 100 and m['epochs'] == p['train']['epochs']
+    logged = {r.info.run_name: r.data.metrics['test_acc'] for r in runs}
+    for pr in p['pairs']:                  # the run folder's files and MLflow's record tell one result
+        folder = repo / f"results/runs/{ds}/{pr['name']}/rtk-s0"
+        m = json.loads((folder / 'metrics.json').read_text())
+        last = list(csv.DictReader(open(folder / 'history.csv')))[-1]
+        assert m['epochs'] == p['train']['epochs'] == int(last['epoch']), (m, last)
+        assert m['test_acc'] == logged[f"rtk-{pr['teacher']}-{pr['student']}-s0"] == float(last['test_acc']), (m, last)
     ab = p['ablation']                     # the keep x tau grid: its own experiment, one run per grid point and seed
     runs = client.search_runs([client.get_experiment_by_name(f"{ab['dataset']}-ablation").experiment_id])
     got = sorted((float(r.data.params['loss.keep']), float(r.data.params['loss.tau']), int(r.data.tags['seed'])) for r in runs)
@@ -163,6 +159,7 @@ def test_dvc_exp_run_and_show(repo):
     r = dvc(repo, 'exp', 'run', '-n', 'keep25', '-S', 'loss.rtk.keep=0.25')
     assert set(ran(r.stdout)) == {'train', 'curves', 'report'}, r.stdout
     done = outcomes(r.stdout + r.stderr)                           # the train stage says, run by run: only rtk trained
+    assert 'in this process' in r.stdout and 'Ray:' not in r.stdout, r.stdout[-3000:]   # one task to train: no Ray started
     assert {k for k, o in done.items() if o == 'trained'} == {f"student@{ds}-pair{i}-rtk-{s}" for i in range(len(p['pairs']))
                                                                for s in p['seeds']}, done
     assert {o for k, o in done.items() if '-rtk-' not in k} == {'restored'}, done

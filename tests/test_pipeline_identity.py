@@ -1,14 +1,11 @@
 """Run identity, driven as a DVC user drives it, on the session's quick-profile copy (after tests/test_pipeline.py):
 a change to one loss term retrains only the runs that use it, a refactor is re-keyed on request, a round trip between
 experiments trains nothing and leaves `dvc status` clean, and queued experiments share the workspace's runs and MLflow store."""
-import json, re, subprocess, time
+import re, subprocess, time
 from pathlib import Path
-import pytest, yaml
+import yaml
 import smoke          # scripts/ is put on sys.path by conftest.py
-
-@pytest.fixture(scope='module')
-def repo(quick_profile):
-    return quick_profile
+from conftest import outcomes   # the `repo` fixture: conftest.py too
 
 def sh(repo, *args, check=True) -> subprocess.CompletedProcess:
     "A command in the copy, with the copy's own rtk_nb (as a user's checkout has its own: `pip install -e .`)."
@@ -17,11 +14,6 @@ def sh(repo, *args, check=True) -> subprocess.CompletedProcess:
 def commit(repo, msg):
     sh(repo, 'git', 'add', '-A')
     sh(repo, 'git', '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', msg, check=False)
-
-def outcomes(r) -> dict[str, str]:
-    "What the train stage did, run by run: run key -> outcome (the lines rtk_nb.schedule prints as each task ends)."
-    log = r if isinstance(r, str) else r.stdout + r.stderr
-    return {k: o for o, k in re.findall(r"^\s*(trained|restored|reused|closed|failed)\s+(?:\S+%\s+)?(\w+@\S+)\s*$", log, re.M)}
 
 def short(key: str) -> str:
     "`student@shapes-pair0-kd-0` -> `kd-s0` (its folder's name); other keys as they are."
