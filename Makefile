@@ -60,7 +60,7 @@ nbtest-rest: venv
 	$(BIN)/nbdev-test --n-workers 2 --timing --skip-file-re "$$($(BIN)/python scripts/nb_outputs.py --names-re)"
 
 pytest: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA --durations=10 tests
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA --durations=10 -n 2 --dist loadgroup tests
 
 test: check-clean check-sync lint check-outputs nbtest-rest pytest
 
