@@ -1,15 +1,17 @@
 # rtk_nb — one-command setup, tests and reproduction. `make help` lists the targets.
 SHELL := /bin/bash
+comma := ,
 PY    ?= python3.11
 VENV  ?= .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test check-clean check-sync check-outputs outputs lint readme nbtest nbtest-rest pytest repro smoke gpu-check docs clean-venv
+.PHONY: help venv test check check-clean check-sync check-outputs outputs lint readme nbtest nbtest-rest pytest repro smoke gpu-check docs clean-venv
 
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro); prints the plan first, stops on a CPU unless ALLOW_CPU=1"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
+	@echo "make check  the loop while working (~3 min): notebooks clean/in sync/linted, the notebooks' tests but the slowest, the pytest files that train nothing"
 	@echo "make smoke   the quick profile: the whole DAG on the offline plugin dataset shapes, in a copy under .smoke/ (resumed if there; FRESH=1 restarts)"
 	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile eager/forward/step, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
@@ -62,7 +64,22 @@ nbtest-rest: venv
 pytest: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA --durations=10 -n 2 --dist loadgroup tests
 
-test: check-clean check-sync lint check-outputs nbtest-rest pytest
+# make test: each part in turn, its time printed after it (pytest's closing line gives its own, and its 10 slowest tests)
+test:
+	@for part in venv check-clean check-sync lint check-outputs nbtest-rest; do s=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$part || exit 1; echo "== make $$part: $$(( $$(date +%s) - s )) s"; done
+	@$(MAKE) --no-print-directory pytest
+
+# The loop while working, in about 3 minutes: notebooks clean, in sync, within the line length; the notebooks' own tests
+# but the slowest (CHECK_SKIP_NBS, which train); the pytest files that train nothing. It names what it skipped: make test runs all.
+CHECK_SKIP_NBS := 03d_train|03e_group|05_report|02_data
+CHECK_TESTS    := tests/test_structure.py tests/test_readme.py tests/test_wheel.py::test_wheel_contents tests/test_gpu_check.py::test_no_gpu_says_so_and_exits_0
+check: check-clean check-sync lint
+	$(BIN)/nbdev-test --n-workers 2 --timing --skip-file-re "^($(CHECK_SKIP_NBS))\.ipynb$$"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -n 2 --dist loadgroup -k "not runs_in_a_fresh_folder" $(CHECK_TESTS)
+	@echo "make check skipped (make test runs them): the notebooks $(subst |,$(comma) ,$(CHECK_SKIP_NBS)); the README blocks run in a"
+	@echo "  fresh folder; tests/ test_pipeline, test_pipeline_identity, test_schedule, test_ui, test_docs, test_reliability, test_group,"
+	@echo "  test_gpu_path_on_cpu, test_benchmark, the wheel in a fresh venv, gpu_check on the CPU; the stored-output check"
 
 # check-params --before-repro: the plan (runs, data, device, estimated time); stops on a CPU unless ALLOW_CPU=1,
 # and lists every archive that cannot be downloaded, before any training
