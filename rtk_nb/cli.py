@@ -93,9 +93,14 @@ def _train_group(args) -> None:
 # %% ../nbs/06_cli.ipynb #f2c8d29a
 def _run(args) -> None:
     "Hand the parsed command to the library (imported here, not at start-up: `rtk-nb --help` stays instant)."
+    if args.cmd == 'notebook':     # papermill alone: the notebook's kernel imports the rest
+        import logging        # the cells' output, without papermill's own per-cell progress lines
+        from rtk_nb.notebook import run_notebook, notebook_value
+        logging.basicConfig(format='%(message)s'); log = logging.getLogger('papermill'); log.setLevel(logging.INFO)
+        log.addFilter(lambda r: not str(r.msg).startswith(('Executing', 'Ending Cell', 'Input Notebook', 'Output Notebook')))
+        run_notebook(args.notebook, args.output, {k: notebook_value(v) for k, v in args.parameter}); return
     from rtk_nb.study import plugins_of, load_study
-    from rtk_nb.pipeline import (plan_text, before_repro, apply_profile, list_text, run_notebook,
-                                 notebook_value, train_config, plugin_files_not_loaded, data_stage)
+    from rtk_nb.pipeline import plan_text, before_repro, apply_profile, list_text, train_config, plugin_files_not_loaded, data_stage
     if args.cmd in ('prepare', 'list') or (args.cmd == 'train' and args.config): plugins_of(args.params)
     if args.cmd == 'check-params':
         p = load_study(args.params)
@@ -116,11 +121,6 @@ def _run(args) -> None:
         if args.what in ('datasets', 'models', 'methods') and (more := plugin_files_not_loaded(args.params)):
             print(f"\nnot loaded (not under plugins: in {args.params}): {', '.join(more)} — to see what they register: "
                   f"rtk-nb list {args.what} --params profiles/smoke.yaml, or name them under plugins:")
-    elif args.cmd == 'notebook':
-        import logging        # the cells' output, without papermill's own per-cell progress lines
-        logging.basicConfig(format='%(message)s'); log = logging.getLogger('papermill'); log.setLevel(logging.INFO)
-        log.addFilter(lambda r: not str(r.msg).startswith(('Executing', 'Ending Cell', 'Input Notebook', 'Output Notebook')))
-        run_notebook(args.notebook, args.output, {k: notebook_value(v) for k, v in args.parameter})
     elif args.cmd == 'train':
         from rtk_nb.train import fit
         r = fit(train_config(args))
@@ -142,12 +142,13 @@ def main(argv=None) -> int:
     """
     args = build_parser().parse_args(argv)
     from rtk_nb.checks import ConfigError
-    from rtk_nb.data import DataError
-    from rtk_nb.checkpoint import CheckpointError
     try: _run(args)
-    except (ConfigError, DataError, CheckpointError) as e:
-        print(f"error: {e}", file=sys.stderr); return 2
     except Exception as e:
+        # a user's error, said in one line; DataError and CheckpointError can only come from modules the command imported
+        # (rtk-nb notebook imports neither, nor torch: it starts in a moment)
+        mine = [getattr(sys.modules[m], n) for m, n in (('rtk_nb.data', 'DataError'), ('rtk_nb.checkpoint', 'CheckpointError'))
+                if m in sys.modules]
+        if isinstance(e, (ConfigError, *mine)): print(f"error: {e}", file=sys.stderr); return 2
         if type(e).__name__ != 'PapermillExecutionError': raise
         print(f"error: {e.ename}: {e.evalue} (in cell {e.exec_count} of {args.output}; the traceback is above)", file=sys.stderr)
         return 2 if e.ename in ('ConfigError', 'DataError', 'CheckpointError', 'MissingDependency') else 1

@@ -30,7 +30,7 @@ from fastcore.nbio import read_nb, write_nb
 
 ROOT = Path(__file__).resolve().parents[1]
 WITH_OUTPUTS = ['00_models.ipynb', '00a_checks.ipynb', '00b_files.ipynb', '01_losses.ipynb', '02_data.ipynb', '03a_config.ipynb',
-                '03b_checkpoint.ipynb', '03bb_runstore.ipynb', '03c_tracking.ipynb', '03d_train.ipynb', '03e_group.ipynb', '04_pipeline.ipynb', '04a_study.ipynb', '04b_schedule.ipynb',
+                '03b_checkpoint.ipynb', '03bb_runstore.ipynb', '03c_tracking.ipynb', '03d_train.ipynb', '03e_group.ipynb', '04_pipeline.ipynb', '04a_study.ipynb', '04b_schedule.ipynb', '04c_notebook.ipynb',
                 '05_report.ipynb', '06_cli.ipynb']
 
 def execute(name: str):
