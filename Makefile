@@ -62,7 +62,7 @@ nbtest-rest: venv
 	$(BIN)/nbdev-test --n-workers 2 --timing --skip-file-re "$$($(BIN)/python scripts/nb_outputs.py --names-re)"
 
 pytest: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA --durations=10 -n 2 --dist loadgroup tests
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -rA --durations=10 tests
 
 # make test: each part in turn, its time printed after it (pytest's closing line gives its own, and its 10 slowest tests)
 test:
@@ -76,7 +76,7 @@ CHECK_SKIP_NBS := 03d_train|03e_group|05_report|02_data
 CHECK_TESTS    := tests/test_structure.py tests/test_readme.py tests/test_wheel.py::test_wheel_contents tests/test_gpu_check.py::test_no_gpu_says_so_and_exits_0
 check: check-clean check-sync lint
 	$(BIN)/nbdev-test --n-workers 2 --timing --skip-file-re "^($(CHECK_SKIP_NBS))\.ipynb$$"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -n 2 --dist loadgroup -k "not runs_in_a_fresh_folder" $(CHECK_TESTS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -k "not runs_in_a_fresh_folder" $(CHECK_TESTS)
 	@echo "make check skipped (make test runs them): the notebooks $(subst |,$(comma) ,$(CHECK_SKIP_NBS)); the README blocks run in a"
 	@echo "  fresh folder; tests/ test_pipeline, test_pipeline_identity, test_schedule, test_ui, test_docs, test_reliability, test_group,"
 	@echo "  test_gpu_path_on_cpu, test_benchmark, the wheel in a fresh venv, gpu_check on the CPU; the stored-output check"

@@ -8,18 +8,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'scripts'))
 import smoke
 
-# make pytest runs two pytest-xdist workers (`--dist loadgroup`): each group of tests runs on one of them. The tests
-# that read the session's one quick-profile copy are a group, and so are those that read its docs site, so that each is
-# made once; every other file is a group of its own (its module fixtures, a trained teacher say, are made once too).
-SHARED = ('quick_profile', 'docs_site')
-
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     "The identity tests change the code of the shared quick-profile copy (a loss halved, a refactor re-keyed): they run last."
     items.sort(key=lambda i: i.path.name == 'test_pipeline_identity.py')
-    for i in items:
-        group = next((f for f in SHARED if f in getattr(i, 'fixturenames', ())), i.path.stem)
-        i.add_marker(pytest.mark.xdist_group(group))
 
 @pytest.fixture(scope='session')
 def quick_profile(tmp_path_factory) -> Path:
