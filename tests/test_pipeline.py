@@ -159,7 +159,8 @@ def test_dvc_exp_run_and_show(repo):
     r = dvc(repo, 'exp', 'run', '-n', 'keep25', '-S', 'loss.rtk.keep=0.25')
     assert set(ran(r.stdout)) == {'train', 'curves', 'report'}, r.stdout
     done = outcomes(r.stdout + r.stderr)                           # the train stage says, run by run: only rtk trained
-    assert 'in this process' in r.stdout and 'Ray:' not in r.stdout, r.stdout[-3000:]   # one task to train: no Ray started
+    log = r.stdout + r.stderr                                      # one task to train: no Ray started
+    assert 'in this process' in log and 'Ray:' not in log, log[-3000:]
     assert {k for k, o in done.items() if o == 'trained'} == {f"student@{ds}-pair{i}-rtk-{s}" for i in range(len(p['pairs']))
                                                                for s in p['seeds']}, done
     assert {o for k, o in done.items() if '-rtk-' not in k} == {'restored'}, done
