@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make repro   set up .venv and reproduce every experiment (dvc repro); prints the plan first, stops on a CPU unless ALLOW_CPU=1"
 	@echo "make test    set up .venv and run every test (notebooks clean + in sync, nbdev-test, pytest)"
-	@echo "make check  the loop while working (~3 min): notebooks clean/in sync/linted, the notebooks' tests but the slowest, the pytest files that train nothing"
+	@echo "make check  the loop while working (96 s here): notebooks clean/in sync/linted, the notebooks' tests but the slowest, the pytest files that train nothing"
 	@echo "make smoke   the quick profile: the whole DAG on the offline plugin dataset shapes, in a copy under .smoke/ (resumed if there; FRESH=1 restarts)"
 	@echo "make gpu-check  prove the GPU path: both pairs x every method, compile eager/forward/step, fit + resume (says so and exits 0 without a GPU)"
 	@echo "make venv    only create/refresh the virtual environment"
@@ -70,7 +70,7 @@ test:
 	  $(MAKE) --no-print-directory $$part || exit 1; echo "== make $$part: $$(( $$(date +%s) - s )) s"; done
 	@$(MAKE) --no-print-directory pytest
 
-# The loop while working, in about 3 minutes: notebooks clean, in sync, within the line length; the notebooks' own tests
+# The loop while working (96 s on this 2-core machine): notebooks clean, in sync, within the line length; the notebooks' own tests
 # but the slowest (CHECK_SKIP_NBS, which train); the pytest files that train nothing. It names what it skipped: make test runs all.
 CHECK_SKIP_NBS := 03d_train|03e_group|05_report|02_data
 CHECK_TESTS    := tests/test_structure.py tests/test_readme.py tests/test_wheel.py::test_wheel_contents tests/test_gpu_check.py::test_no_gpu_says_so_and_exits_0
