@@ -4,16 +4,16 @@
 
 # %% ../nbs/03bb_runstore.ipynb #f8ed367e
 from __future__ import annotations
-import ast, datetime, filecmp, functools, hashlib, importlib, inspect, json, os, platform, shutil, textwrap
+import ast, csv, datetime, filecmp, functools, hashlib, importlib, inspect, json, os, platform, shutil, textwrap
 from pathlib import Path
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint, CheckpointError
 from .files import write_json, write_text
 
 # %% auto #0
 __all__ = ['ENGINE', 'ENTRY_POINTS', 'STORE', 'FINAL', 'without_docstrings', 'CodeGraph', 'run_entries', 'run_code',
-           'code_digest', 'code_names', 'workspace_path', 'identity_key', 'state_dir', 'versions', 'write_record',
-           'read_record', 'is_finished', 'publish', 'adopt_legacy', 'list_runs', 'runs_text', 'rekey_candidates',
-           'rekey', 'hold']
+           'code_digest', 'code_names', 'workspace_path', 'identity_key', 'state_dir', 'folder_identity',
+           'read_history', 'run_result', 'keep_folder', 'versions', 'write_record', 'read_record', 'is_finished',
+           'publish', 'adopt_legacy', 'list_runs', 'runs_text', 'rekey_candidates', 'rekey', 'hold']
 
 # %% ../nbs/03bb_runstore.ipynb #f8667c9c
 ENGINE = ('rtk_nb.models', 'rtk_nb.losses', 'rtk_nb.data', 'rtk_nb.config', 'rtk_nb.train', 'rtk_nb.group')
@@ -273,6 +273,75 @@ def state_dir(out_dir, fp: dict) -> Path:
     """
     return workspace_path(out_dir) / STORE / identity_key(fp)
 
+# %% ../nbs/03bb_runstore.ipynb #f8668ef8
+def folder_identity(out_dir) -> str | None:
+    """The identity (`identity_key`) of the finished run whose files run folder `out_dir` holds: the `identity` its
+    `metrics.json` names, or, in a run written before it did, that of the fingerprint in its `model.ckpt`. None if one
+    of `FINAL` is missing or cannot be read.
+
+    Args:
+        out_dir (str | Path): a run folder.
+    """
+    out = Path(out_dir)
+    if not all((out / f).is_file() for f in FINAL): return None
+    try:
+        if key := json.loads((out / 'metrics.json').read_text()).get('identity'): return key
+        fp = load_checkpoint(out / 'model.ckpt').get('fingerprint')
+    except (OSError, ValueError, CheckpointError): return None
+    return identity_key(fp) if fp else None
+
+def read_history(path) -> list[dict]:
+    """The rows of a `history.csv` (`rtk_nb.train.write_history`): `epoch` an int, numbers as floats, empty cells left out.
+
+    Args:
+        path (str | Path): the file.
+    """
+    def value(k, v):
+        try: return int(v) if k == 'epoch' else float(v)
+        except ValueError: return v
+    with open(path, newline='') as f: return [{k: value(k, v) for k, v in r.items() if v != ''} for r in csv.DictReader(f)]
+
+# %% ../nbs/03bb_runstore.ipynb #844e6ed4
+def run_result(out_dir, fp: dict, kept: bool = True) -> dict | None:
+    """The result of the run of identity `fp` if it is finished in run folder `out_dir` (in its store, or the folder's own
+    files: a pulled study counts); None if it is not. Reads only.
+
+    Args:
+        out_dir (str | Path): the run's folder (`TrainConfig.output_dir`).
+        fp: its fingerprint (`rtk_nb.train.run_fingerprint`).
+        kept: also the identities kept in its store; False: the run folder's own files only (what DVC tracks: the report).
+
+    Returns:
+        `identity`, `metrics` (its `metrics.json`), `history` (`read_history`) and `source`: the folder that holds the
+        files, its identity folder in the store or the run folder.
+    """
+    sd = state_dir(out_dir, fp)
+    folders = (Path(out_dir), workspace_path(out_dir)) if kept else (Path(out_dir),)
+    src = sd if kept and is_finished(sd) else next((d for d in dict.fromkeys(folders) if folder_identity(d) == sd.name), None)
+    if src is None: return None
+    return {'identity': sd.name, 'metrics': json.loads((src / 'metrics.json').read_text()),
+            'history': read_history(src / 'history.csv'), 'source': src}
+
+def keep_folder(out_dir, **info) -> Path | None:
+    """Keep the finished run that run folder `out_dir` holds in its store, under its identity (a copy of its files and a
+    `run.json` saying `finished`), if it is not kept there yet; its identity folder, None if the folder holds none.
+
+    Args:
+        out_dir (str | Path): a run folder.
+        **info (Any): more fields for its `run.json` (e.g. the `mlflow_run_id` of the record logged for it).
+    """
+    out = Path(out_dir)
+    if (key := folder_identity(out)) is None: return None
+    sd = workspace_path(out) / STORE / key
+    if not is_finished(sd):
+        sd.mkdir(parents=True, exist_ok=True)
+        for f in FINAL: shutil.copyfile(out / f, sd / f)
+        m = json.loads((out / 'metrics.json').read_text())
+        write_record(sd, out_dir=str(workspace_path(out)), epoch=m.get('epochs'), epochs=m.get('epochs'), status='finished',
+                     test_acc=m.get('test_acc'), kept_from='run folder')
+    if info: write_record(sd, **info)
+    return sd
+
 # %% ../nbs/03bb_runstore.ipynb #4c309570
 def versions() -> dict:
     "The library versions a run ran with: recorded with it (run.json, MLflow tags), not part of its identity."
@@ -310,13 +379,15 @@ def is_finished(sd: Path) -> bool:
     return read_record(sd).get('status') == 'finished' and all((sd / f).exists() for f in FINAL)
 
 def publish(sd: Path, out_dir) -> None:
-    """Copy the finished files of identity folder `sd` into the run folder `out_dir` (each atomically).
+    """Copy the finished files of identity folder `sd` into the run folder `out_dir` (each atomically); the finished run
+    of another identity that the folder held is first kept in its store (`keep_folder`).
 
     Args:
         sd: the identity's state folder (`is_finished`).
         out_dir (str | Path): the run's folder (in a DVC temporary copy: the copy's own folder, which DVC then caches).
     """
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    if folder_identity(out) not in (None, sd.name): keep_folder(out)          # the folder's other run: lose nothing
     for f in FINAL:
         tmp = out / f".{f}.{os.getpid()}.tmp"
         shutil.copyfile(sd / f, tmp); os.replace(tmp, out / f)
@@ -329,10 +400,8 @@ def _run_name(cfg: dict, default: str) -> str:
     except Exception: return default
 
 def adopt_legacy(out_dir) -> Path | None:
-    """Move the state an earlier version left in run folder `out_dir` itself into the store, under its own identity.
-
-    A `last.ckpt` there is moved; the finished files of the same run (`model.ckpt` of the same fingerprint, with its
-    metrics, history and config) are copied beside it, so that a new identity published into the folder loses nothing.
+    """Move the `last.ckpt` that an earlier version left in run folder `out_dir` itself into the store, under its own
+    identity; the folder's finished files go with it if they are that run's (`keep_folder`).
 
     Args:
         out_dir (str | Path): the run's folder. A corrupt checkpoint raises `CheckpointError` and stays where it is.
@@ -340,33 +409,22 @@ def adopt_legacy(out_dir) -> Path | None:
     Returns:
         The identity folder it went to, or None if there was nothing to adopt.
     """
-    out = workspace_path(out_dir)
-    last, model = out / 'last.ckpt', out / 'model.ckpt'
-    st = load_checkpoint(last) if last.exists() else None
-    mk = load_checkpoint(model) if model.exists() else None
-    fp = (st or mk or {}).get('fingerprint')
-    if fp is None: return None
+    out = workspace_path(out_dir); last = out / 'last.ckpt'
+    if not last.exists() or (fp := (st := load_checkpoint(last)).get('fingerprint')) is None: return None
     sd = out / STORE / identity_key(fp)
-    if st is None and (sd / 'model.ckpt').exists(): return None         # the folder's model is already kept: nothing to do
-    sd.mkdir(parents=True, exist_ok=True)
-    if mk is not None and mk.get('fingerprint') == fp:
-        for f in FINAL:
-            if (out / f).exists() and not (sd / f).exists(): shutil.copyfile(out / f, sd / f)
-    if st is not None: os.replace(last, sd / 'last.ckpt')
-    cfg = (st or mk).get('config') or {}
-    epoch = st.get('epoch') if st else cfg.get('epochs')
-    done = epoch == cfg.get('epochs') and (sd / 'model.ckpt').exists()
-    name = _run_name(cfg, out.name)
-    write_record(sd, run_name=name, out_dir=str(out), fingerprint=fp, epoch=epoch, epochs=cfg.get('epochs'),
-                 status='legacy-finished' if done else 'legacy', test_acc=(mk or {}).get('test_acc') if done else None,
-                 mlflow_run_id=(st or {}).get('mlflow_run_id'))
+    if folder_identity(out) == sd.name: keep_folder(out)
+    sd.mkdir(parents=True, exist_ok=True); os.replace(last, sd / 'last.ckpt')
+    cfg, name = st.get('config') or {}, _run_name(st.get('config') or {}, out.name)
+    write_record(sd, run_name=name, out_dir=str(out), fingerprint=fp, epoch=st.get('epoch'), epochs=cfg.get('epochs'),
+                 status=read_record(sd).get('status', 'legacy'), mlflow_run_id=st.get('mlflow_run_id'))
     print(f"the run {name} that an earlier version wrote in {out} (before identities held code) is kept in {sd}")
     return sd
 
 # %% ../nbs/03bb_runstore.ipynb #0d0e2a88
 def list_runs(root='results') -> list[dict]:
     """Every identity kept under `root`: the records of `*/.store/*/run.json`, newest first, `current` where its
-    `model.ckpt` is the one in its run folder.
+    `model.ckpt` is the one in its run folder; then the finished runs of run folders that no store keeps (a pulled
+    study: `state_dir` None).
 
     Args:
         root (str | Path): the folder to search (the project's `results/`).
@@ -378,7 +436,15 @@ def list_runs(root='results') -> list[dict]:
         try: rec['current'] = filecmp.cmp(sd / 'model.ckpt', sd.parent.parent / 'model.ckpt', shallow=False)
         except OSError: rec['current'] = False
         out.append(rec)
-    return sorted(out, key=lambda r: r.get('updated', ''), reverse=True)
+    out.sort(key=lambda r: r.get('updated', ''), reverse=True)
+    shown = {r['folder'] for r in out if r['current']}
+    for mj in sorted(Path(root).rglob('metrics.json')):
+        folder = mj.parent
+        if STORE in folder.parts or str(folder) in shown or (key := folder_identity(folder)) is None: continue
+        m = json.loads(mj.read_text())
+        out.append({'identity': key, 'status': 'finished', 'epoch': m.get('epochs'),
+                    'epochs': m.get('epochs'), 'test_acc': m.get('test_acc'), 'state_dir': None, 'folder': str(folder), 'current': True})
+    return out
 
 def runs_text(runs: list[dict], root='results') -> str:
     """`list_runs` as a table: one line per identity (`*` marks the result in its folder now), its settings that differ
@@ -398,7 +464,8 @@ def runs_text(runs: list[dict], root='results') -> str:
         lines.append(f"{'*' if r.get('current') else ' '} {r['identity']:16}  {r.get('status', '?'):15} {r.get('epoch', '?')!s:>3}/"
                      f"{r.get('epochs', '?')!s:<3} {acc:>8}  {r.get('updated', ''):25}  {os.path.relpath(r['folder'], root)}"
                      + (f"  [{diff}]" if diff and not r.get('current') else '')
-                     + (f"  (re-keyed from {r['rekeyed_from']})" if r.get('rekeyed_from') else ''))
+                     + (f"  (re-keyed from {r['rekeyed_from']})" if r.get('rekeyed_from') else '')
+                     + ('  (in its folder only, as pulled: no store keeps it yet)' if r.get('state_dir', '') is None else ''))
     return '\n'.join(lines)
 
 # %% ../nbs/03bb_runstore.ipynb #8955d5be
@@ -436,14 +503,16 @@ def rekey(out_dir, fp: dict, cfg_dict: dict | None = None) -> Path | None:
     new.mkdir(parents=True, exist_ok=True)
     st = load_checkpoint(old / 'last.ckpt')
     save_checkpoint({**st, 'fingerprint': fp, 'rekeyed_from': old.name}, new / 'last.ckpt')
-    for f in ('model.ckpt', 'history.csv', 'metrics.json', 'config.yaml'):
+    for f in ('model.ckpt', 'history.csv', 'config.yaml'):           # model.ckpt unchanged: a teacher's digest is its students'
         if (old / f).exists(): shutil.copyfile(old / f, new / f)
+    if (old / 'metrics.json').exists():                              # the record names its new identity (`folder_identity`)
+        write_json({**json.loads((old / 'metrics.json').read_text()), 'identity': new.name}, new / 'metrics.json')
     if not (new / 'model.ckpt').exists() and (workspace_path(out_dir) / 'model.ckpt').exists():     # a pre-store run: its folder's
         shutil.copyfile(workspace_path(out_dir) / 'model.ckpt', new / 'model.ckpt')
     if not (new / 'metrics.json').exists() and st.get('history'):
         h = st['history']
         write_json({'test_acc': h[-1]['test_acc'], 'best_acc': max(r['test_acc'] for r in h), 'train_acc': h[-1]['train_acc'],
-                    'epochs': st['epoch']}, new / 'metrics.json')
+                    'epochs': st['epoch'], 'identity': new.name}, new / 'metrics.json')
     if not (new / 'config.yaml').exists() and cfg_dict is not None:
         import yaml
         write_text(new / 'config.yaml', yaml.safe_dump(cfg_dict, sort_keys=False))

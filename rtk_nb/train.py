@@ -368,7 +368,7 @@ def save_final(cfg, fp, model, num_classes, history) -> dict:
     write_text(sd / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     save_checkpoint({'model': model.state_dict(), 'config': cfg.to_dict(), 'fingerprint': fp, 'arch': cfg.arch,
                      'num_classes': num_classes, 'test_acc': metrics['test_acc']}, sd / 'model.ckpt')
-    write_json(metrics, sd / 'metrics.json')
+    write_json({**metrics, 'identity': sd.name}, sd / 'metrics.json')     # the record names the run it is of
     write_history(sd, history)
     write_record(sd, status='finished', epoch=len(history), epochs=cfg.epochs, test_acc=metrics['test_acc'])
     publish(sd, cfg.output_dir)

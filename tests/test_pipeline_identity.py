@@ -27,10 +27,9 @@ def folders(repo) -> list[Path]:
     return sorted(p.parent for p in (repo / 'results').rglob('model.ckpt') if '.store' not in p.parts)
 
 def consistent(folder: Path) -> bool:
-    "The run folder's files are one identity's, whole: byte-equal to the finished files of the identity its model names."
-    from rtk_nb.checkpoint import load_checkpoint
-    from rtk_nb.runstore import identity_key, FINAL
-    sd = folder / '.store' / identity_key(load_checkpoint(folder / 'model.ckpt')['fingerprint'])
+    "The run folder's files are one identity's, whole: byte-equal to the finished files of the identity its record names."
+    from rtk_nb.runstore import folder_identity, FINAL
+    sd = folder / '.store' / folder_identity(folder)
     return all((folder / f).read_bytes() == (sd / f).read_bytes() for f in FINAL)
 
 def test_a_loss_change_retrains_only_its_runs(repo):
