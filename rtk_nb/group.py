@@ -15,7 +15,8 @@ from .config import TrainConfig, RECIPE_FIELDS, run_name_of
 from .models import FeatureHooks
 from .losses import Distiller
 from .tracking import Tracker, run_params, run_tags
-from .runstore import state_dir, is_finished, publish, identity_key, hold, versions, workspace_path
+from .runstore import (state_dir, is_finished, publish, identity_key, hold, versions, workspace_path, run_result, keep_folder,
+                             read_record, write_record, FINAL)
 from . import data as rdata
 from .train import (device_for, amp_dtype, use_channels_last, compile_mode, load_teacher, run_fingerprint, build_training,
                           evaluate, make_step, train_epoch, resumable_state, twin_state, restore, save_last, save_final,
@@ -24,7 +25,8 @@ from .train import (device_for, amp_dtype, use_channels_last, compile_mode, load
 # %% auto #0
 __all__ = ['SHARED', 'SHARED_BY_DISTILLED', 'FUSE_MODES', 'FUSE_AUTO', 'check_group', 'GroupForward', 'FusedStudents',
            'resolve_fuse', 'Member', 'open_member', 'restore_finished', 'open_record', 'end_epoch', 'finish',
-           'close_orphans', 'mark_superseded', 'fail', 'run_label', 'print_group_epoch', 'fit_group', 'hold_identities']
+           'close_orphans', 'mark_superseded', 'fail', 'log_result', 'recorded_run', 'restore_result', 'run_label',
+           'print_group_epoch', 'fit_group', 'hold_identities']
 
 # %% ../nbs/03e_group.ipynb #c22917a3
 SHARED = ('dataset', 'seed', 'student', 'recipe', *RECIPE_FIELDS, 'data_root', 'download', 'device', 'amp', 'channels_last',
@@ -338,6 +340,62 @@ def fail(m: Member, error: str) -> None:
     print(f"{m.cfg.run_name} FAILED: {error}", flush=True)
     m.done({}, 'failed', error=error)
 
+# %% ../nbs/03e_group.ipynb #1edbe8bc
+def log_result(cfg: TrainConfig, fp: dict, tracker: Tracker, res: dict, num_classes: int) -> str | None:
+    """Log a finished run to MLflow from its record (`run_result`): its params and tags as `fit` logs them, its history
+    per epoch, its files; the run id (None without tracking).
+
+    Args:
+        cfg: the run's config.
+        fp: its fingerprint.
+        tracker: its MLflow record.
+        res: its result (`rtk_nb.runstore.run_result`).
+        num_classes: the dataset's number of classes (a param).
+    """
+    tags = run_tags(cfg) | {'rtk_nb.identity': identity_key(fp), 'rtk_nb.logged_from': str(res['source'])}
+    rid = tracker.start(None, run_params(fp, num_classes=num_classes), tags)
+    for row in res['history']:
+        tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch' and isinstance(v, float)}, step=row['epoch'])
+    for f in FINAL: tracker.log_artifact(Path(cfg.output_dir) / f)
+    tracker.end('FINISHED')
+    return rid
+
+def recorded_run(tracker: Tracker, cfg: TrainConfig, fp: dict) -> str | None:
+    """The latest FINISHED MLflow run of run `cfg`'s identity and folder (its record, when the store's note of it is gone).
+
+    Args:
+        tracker: its MLflow record.
+        cfg: the run's config.
+        fp: its fingerprint.
+    """
+    if not (exp := tracker.client.get_experiment_by_name(cfg.experiment or cfg.dataset)): return None
+    q = (f"tags.`rtk_nb.identity` = '{identity_key(fp)}' and tags.out_dir = '{cfg.output_dir.resolve()}' "
+         "and attributes.status = 'FINISHED'")
+    return next((r.info.run_id for r in tracker.client.search_runs([exp.experiment_id], q, order_by=['attributes.start_time DESC'])), None)
+
+def restore_result(cfg: TrainConfig, fp: dict, tracker: Tracker, num_classes: int) -> dict | None:
+    """`fit`'s result for run `cfg`, outcome `restored`, if its identity is finished (`run_result`) and its MLflow record
+    FINISHED or absent (then found, `recorded_run`, or logged, `log_result`): its files are put in its folder, nothing is built or trained. None
+    where it must train, or where its record was left open (the training path closes it: `finish`).
+
+    Args:
+        cfg: the run's config.
+        fp: its fingerprint.
+        tracker: its MLflow record.
+        num_classes: the dataset's number of classes.
+    """
+    if (res := run_result(cfg.output_dir, fp)) is None: return None
+    sd = state_dir(cfg.output_dir, fp)
+    rid = read_record(sd).get('mlflow_run_id'); status = tracker.status(rid)
+    if tracker.client is not None and rid and status not in ('FINISHED', None): return None
+    if res['source'] != sd: keep_folder(res['source'])
+    if Path(res['source']).resolve() != Path(cfg.output_dir).resolve(): publish(sd, cfg.output_dir)
+    if tracker.client is not None and status is None:
+        rid = recorded_run(tracker, cfg, fp) or log_result(cfg, fp, tracker, res, num_classes); write_record(sd, mlflow_run_id=rid)
+    print(f"{cfg.run_name} is finished (identity {sd.name}, epoch {res['metrics'].get('epochs')}): its files are "
+          f"{'in its folder' if res['source'] != sd else f'copied from {sd}'}, nothing trained, MLflow run {rid}")
+    return {**res['metrics'], 'run_id': rid, 'out_dir': str(cfg.output_dir), 'history': res['history'], 'outcome': 'restored'}
+
 # %% ../nbs/03e_group.ipynb #3020e9c5
 def run_label(cfg: TrainConfig) -> str:
     """A run's short name in its group: its method and non-default settings, e.g. `rtk keep0.25 tauinf`.
@@ -427,20 +485,23 @@ def fit_group(cfgs: Sequence, callbacks: list[Callable] | None = None, fuse='aut
     distilled = [c for c in cfgs if c.needs_teacher]
     teacher = load_teacher(distilled[0], info.num_classes, dev) if distilled else None
     fps = [run_fingerprint(c) for c in cfgs]
-    train_dl, test_dl, _ = rdata.get_loaders(lead.dataset, lead.batch_size, root=workspace_path(lead.data_root), device=dev, seed=lead.seed,
-                                             download=lead.download, channels_last=use_channels_last(lead, dev), padding=lead.padding)
     first = {}                                                       # identity -> the run of the group that trains it
     for k, fp in enumerate(fps): first.setdefault(_identity(fp), k)
     trains = [k for k in range(len(cfgs)) if first[_identity(fps[k])] == k]
-    if dev.type == 'cuda': torch.backends.cudnn.benchmark = True     # fixed batch shapes: let cuDNN pick its kernels
+    results, members = [None] * len(cfgs), []
     locks = hold_identities([(cfgs[k], fps[k]) for k in trains])
     try:
-        members = [open_member(k, cfgs[k], fps[k], trackers[k], dev, info.num_classes, teacher) for k in trains]
-        _train(members, lead, dev, info.num_classes, (train_dl, test_dl), resolve_fuse(fuse, dev, len(members)), callbacks, on_step,
-               len(cfgs))
+        for k in trains: results[k] = restore_result(cfgs[k], fps[k], trackers[k], info.num_classes)   # no data, no model
+        if todo := [k for k in trains if results[k] is None]:
+            train_dl, test_dl, _ = rdata.get_loaders(lead.dataset, lead.batch_size, root=workspace_path(lead.data_root), device=dev,
+                                                     seed=lead.seed, download=lead.download,
+                                                     channels_last=use_channels_last(lead, dev), padding=lead.padding)
+            if dev.type == 'cuda': torch.backends.cudnn.benchmark = True     # fixed batch shapes: let cuDNN pick its kernels
+            members = [open_member(k, cfgs[k], fps[k], trackers[k], dev, info.num_classes, teacher) for k in todo]
+            _train(members, lead, dev, info.num_classes, (train_dl, test_dl), resolve_fuse(fuse, dev, len(members)), callbacks,
+                   on_step, len(cfgs))
     finally:
         for lk in locks: lk.release()
-    results = [None] * len(cfgs)
     for m in members: results[m.index] = m.result
     for k, c in enumerate(cfgs):                                     # the same identity as a run above: its result is taken
         if results[k] is None: results[k] = _same_as(c, cfgs[first[_identity(fps[k])]], results[first[_identity(fps[k])]])

@@ -337,20 +337,21 @@ def _report(out: dict, head: str) -> None:
 
 # %% ../nbs/04b_schedule.ipynb #0fb3a2cd
 def finished_runs(study: Study, root='.') -> set[str]:
-    """The keys of the runs of `study` whose identity is finished in their folder's store (restoring them needs no worker).
+    """The keys of the runs of `study` whose identity is finished (`rtk_nb.runstore.run_result`: in their folder's store or
+    files), which restoring needs no worker for.
 
     Args:
         study: the study.
         root: the project folder its run folders are relative to.
     """
     from rtk_nb.train import run_fingerprint
-    from rtk_nb.runstore import state_dir, is_finished
+    from rtk_nb.runstore import run_result
     out = set()
     with contextlib.chdir(root):
         for r in study.runs():
             c = r.config
             if c.needs_teacher and not Path(c.teacher_ckpt).is_file(): continue
-            if is_finished(state_dir(c.output_dir, run_fingerprint(c))): out.add(r.stage)
+            if run_result(c.output_dir, run_fingerprint(c)) is not None: out.add(r.stage)
     return out
 
 # %% ../nbs/04b_schedule.ipynb #e7c71e9b
