@@ -375,8 +375,9 @@ def recorded_run(tracker: Tracker, cfg: TrainConfig, fp: dict) -> str | None:
 
 def restore_result(cfg: TrainConfig, fp: dict, tracker: Tracker, num_classes: int) -> dict | None:
     """`fit`'s result for run `cfg`, outcome `restored`, if its identity is finished (`run_result`) and its MLflow record
-    FINISHED or absent (then found, `recorded_run`, or logged, `log_result`): its files are put in its folder, nothing is built or trained. None
-    where it must train, or where its record was left open (the training path closes it: `finish`).
+    FINISHED or absent (then found, `recorded_run`, or logged, `log_result`): its files are put in its folder, nothing
+    is built or trained. None where it must train, or where its record was left open (the training path closes it:
+    `finish`).
 
     Args:
         cfg: the run's config.

@@ -3,7 +3,7 @@ tiny budgets, one seed) runs the real DAG with `dvc repro` in a fresh copy of th
 nothing; forced reruns and deleted outputs restore a finished run without training and without touching its MLflow
 record; `dvc exp run -S` reruns only its dependents and `dvc exp show` / `dvc metrics diff` show the accuracies;
 the report is filled; MLflow holds every run, each trained once."""
-import csv, json, re, shlex, subprocess
+import collections, csv, json, re, shlex, shutil, subprocess, time
 from pathlib import Path
 import yaml
 import smoke          # scripts/ is put on sys.path by conftest.py
@@ -139,6 +139,56 @@ def test_train_group_keeps_a_finished_group(repo):
     _, after = mlflow_runs(repo, ds)
     assert {x.info.run_id: x.info.status for x in after} == {x.info.run_id: x.info.status for x in runs}
     assert ran(dvc(repo, 'repro').stdout) == []
+
+def test_a_collaborator_pulls_the_study(repo, tmp_path):
+    """Sharing the study as the README shows it: commit, `dvc push` to a local-folder remote; a `git clone` and `dvc pull`
+    (no run store, no MLflow store there): `dvc repro` trains nothing and `dvc status` is clean; the report rebuilt there
+    equals the origin's; `dvc exp run -S loss.rtk.keep=0.25` trains the RTK students only, every pulled run restored
+    from its folder and logged to the clone's MLflow store."""
+    p = yaml.safe_load((repo / 'params.yaml').read_text()); ds = p['datasets'][0]
+    dvc(repo, 'remote', 'add', '-d', '-f', 'shared', tmp_path / 'remote')
+    smoke.sh('git', 'add', '-A', cwd=repo)
+    smoke.sh('git', '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'the study, shared', cwd=repo)
+    dvc(repo, 'push')
+    clone = tmp_path / 'clone'
+    smoke.sh('git', 'clone', '-q', repo, clone, cwd=tmp_path)
+    t0 = time.time(); dvc(clone, 'pull'); took = {'dvc pull': time.time() - t0}
+    assert not (clone / 'mlflow.db').exists() and not list(clone.rglob('.store')), 'the clone holds only what git and DVC hold'
+    t0 = time.time(); r = dvc(clone, 'repro'); took['dvc repro'] = time.time() - t0   # prepared.json is not cached: only data@ may run
+    assert set(ran(r.stdout)) <= {f"data@{ds}"} and not outcomes(r), r.stdout + r.stderr[-3000:]
+    assert 'up to date' in dvc(clone, 'status').stdout
+    t0 = time.time(); r = dvc(clone, 'repro', '-f', '-s', 'report'); took['dvc repro -f -s report'] = time.time() - t0
+    assert ran(r.stdout) == ['report'], r.stdout
+    assert json.loads((clone / 'results/metrics.json').read_text()) == json.loads((repo / 'results/metrics.json').read_text())
+    for f in ('results.csv', 'published.csv'):
+        assert (clone / 'results/report' / f).read_text() == (repo / 'results/report' / f).read_text(), f
+    t0 = time.time(); r = dvc(clone, 'exp', 'run', '-S', 'loss.rtk.keep=0.25'); took['dvc exp run -S loss.rtk.keep=0.25'] = time.time() - t0
+    done = outcomes(r)
+    print(f"\nin the clone: {', '.join(f'{k} {v:.0f} s' for k, v in took.items())}; the exp run's outcomes: "
+          f"{sorted(collections.Counter(done.values()).items())}")
+    assert {k for k, o in done.items() if o == 'trained'} == {f"student@{ds}-pair{i}-rtk-{s}" for i in range(len(p['pairs']))
+                                                               for s in p['seeds']}, done
+    assert {o for k, o in done.items() if '-rtk-' not in k} == {'restored'}, done
+    assert len(done) == sum(1 for _ in (repo / 'results').rglob('model.ckpt') if '.store' not in _.parts), done
+    _, runs = mlflow_runs(clone, ds)                         # MLflow, a view: each pulled run logged once, from its files
+    assert all(r.info.status == 'FINISHED' for r in runs) and len(runs) == len([k for k in done if k.startswith(('teacher', 'student'))])
+    logged = [r for r in runs if 'rtk_nb.logged_from' in r.data.tags]
+    assert len(logged) == len(runs) - len(p['pairs']) * len(p['seeds']) and all('test_acc' in r.data.metrics for r in logged)
+
+def test_the_report_reads_no_mlflow(repo):
+    "In the original workspace with its MLflow store moved away, the forced report writes the same metrics and tables."
+    before = {f: (repo / f).read_bytes() for f in ('results/metrics.json', 'results/report/results.csv', 'results/report/results.md')}
+    aside = [(repo / n, repo / f"{n}.aside") for n in ('mlflow.db', 'mlruns') if (repo / n).exists()]
+    for a, b in aside: a.rename(b)
+    try:
+        r = dvc(repo, 'repro', '-f', '-s', 'report')
+        assert ran(r.stdout) == ['report'], r.stdout
+        assert {f: (repo / f).read_bytes() for f in before} == before
+    finally:
+        for a, b in aside:
+            if a.is_dir(): shutil.rmtree(a)
+            elif a.exists(): a.unlink()
+            b.rename(a)
 
 def readme_command(start: str) -> list[str]:
     "The README's command line that starts with `start` (in its 'Reproduce and compare' block), as argv, comment left out."
