@@ -24,9 +24,9 @@ from .train import (device_for, amp_dtype, use_channels_last, compile_mode, load
 
 # %% auto #0
 __all__ = ['SHARED', 'SHARED_BY_DISTILLED', 'FUSE_MODES', 'FUSE_AUTO', 'check_group', 'GroupForward', 'FusedStudents',
-           'resolve_fuse', 'Member', 'open_member', 'restore_finished', 'open_record', 'end_epoch', 'finish',
-           'close_orphans', 'mark_superseded', 'fail', 'log_result', 'recorded_run', 'restore_result', 'run_label',
-           'print_group_epoch', 'fit_group', 'hold_identities']
+           'resolve_fuse', 'Member', 'open_member', 'restore_finished', 'open_record', 'note_fallback', 'end_epoch',
+           'finish', 'close_orphans', 'mark_superseded', 'fail', 'log_result', 'recorded_run', 'restore_result',
+           'run_label', 'print_group_epoch', 'fit_group', 'hold_identities']
 
 # %% ../nbs/03e_group.ipynb #c22917a3
 SHARED = ('dataset', 'seed', 'student', 'recipe', *RECIPE_FIELDS, 'data_root', 'download', 'device', 'amp', 'channels_last',
@@ -266,6 +266,20 @@ def open_record(m: Member, dev, amp, num_classes: int) -> None:
         for row in m.history: m.tracker.log_metrics({k: v for k, v in row.items() if k != 'epoch'}, step=row['epoch'])
         save_last(cfg, m.fp, m.model, m.opt, m.sched, dev, m.history, m.run_id)
 
+def note_fallback(m: Member, why: str) -> None:
+    """Record, once, that `m` trains eagerly because its compiled step failed (`compile: auto`, `make_step`): `compile_ran`
+    and `compile_fallback` in its `run.json`, tags `rtk_nb.compile_ran` and `rtk_nb.compile_fallback` on its MLflow run.
+
+    Args:
+        m: the member.
+        why: the failure (`step.fallback`).
+    """
+    sd = state_dir(m.cfg.output_dir, m.fp)
+    if read_record(sd).get('compile_ran') == 'eager': return
+    write_record(sd, compile_ran='eager', compile_fallback=why)
+    if m.tracker.client and m.run_id:
+        for k, v in (('rtk_nb.compile_ran', 'eager'), ('rtk_nb.compile_fallback', why)): m.tracker.client.set_tag(m.run_id, k, v)
+
 def end_epoch(m: Member, row: dict, test_dl, amp, dev) -> None:
     """After a trained epoch: `m`'s test accuracy into `row`, the schedule stepped, the row recorded, `last.ckpt` written.
 
@@ -440,6 +454,8 @@ def _train(members: list[Member], lead: TrainConfig, dev, num_classes: int, load
                     fwd = GroupForward([m.distiller for m in active], fuse=fuse)
                     step = (active, fwd, make_step(lead, fwd, [m.opt for m in active], amp))
                 rows = train_epoch(step[2], step[1], [m.opt for m in active], train_dl, epoch, lead, on_step, [m.cfg for m in active])
+                if getattr(step[2], 'fallback', None):
+                    for m in active: note_fallback(m, step[2].fallback)
                 for m, row in zip(active, rows):
                     if 'diverged' in row: fail(m, row['diverged'])
                     else: end_epoch(m, row, test_dl, amp, dev)

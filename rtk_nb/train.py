@@ -4,7 +4,7 @@
 
 # %% ../nbs/03d_train.ipynb #80480e64
 from __future__ import annotations
-import contextlib, signal, threading, time
+import contextlib, copy, signal, threading, time
 from pathlib import Path
 from typing import Callable
 import torch
@@ -147,7 +147,9 @@ def make_step(cfg, distiller, opt, amp=None) -> Callable:
     """`step(x, y) -> (logits, losses)`, all detached: forward under autocast, backward, SGD; compiled per `compile_mode`.
 
     A batch smaller than `cfg.batch_size` (an epoch's last one) takes the same step uncompiled: the compiled step keeps
-    one shape, so it is compiled (and, on CUDA, captured) once per run, whatever the dataset's size.
+    one shape, so it is compiled (and, on CUDA, captured) once per run, whatever the dataset's size. With `compile:
+    auto`, a step that cannot be compiled or captured is undone and the run goes on eagerly, saying why once
+    (`step.fallback` holds it); a mode set explicitly fails loudly.
 
     Args:
         cfg (TrainConfig): the run's config; its `compile` ('auto', 'eager', 'forward' or 'step') chooses what is
@@ -181,10 +183,33 @@ def make_step(cfg, distiller, opt, amp=None) -> Callable:
     main = step_of(torch.compile(distiller)) if mode == 'forward' else \
         torch.compile(eager, mode='reduce-overhead' if dev.type == 'cuda' else None)
     def step(x, y):
-        if len(x) != cfg.batch_size: return eager(x, y)               # the tail batch: no second graph
+        nonlocal main
+        if len(x) != cfg.batch_size or main is None: return eager(x, y)   # the tail batch (no second graph), or fallen back
         if mode == 'step' and dev.type == 'cuda': torch.compiler.cudagraph_mark_step_begin()   # the last outputs were read
-        return main(x, y)
+        if cfg.compile != 'auto' or step.calls >= 3: return main(x, y)    # an explicit mode fails loudly
+        snap = _snapshot(distiller, opts, dev)                          # 'auto': compiled, then captured (3rd call), or not
+        try: out = main(x, y)
+        except Exception as e:
+            _restore(snap, distiller, opts, dev); main = None
+            step.fallback = f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}"
+            print(f"compile 'auto': compiling or capturing the step ({mode}) failed on {dev.type} ({step.fallback}); "
+                  "training continues eagerly, with the same numbers", flush=True)
+            return eager(x, y)
+        step.calls += 1
+        return out
+    step.calls, step.fallback = 0, None
     return step
+
+def _snapshot(model, opts, dev) -> dict:
+    "Copies of what a step changes (weights, buffers, optimizer state, RNG), to undo a step that failed part-way."
+    return {'model': copy.deepcopy(model.state_dict()), 'opts': [copy.deepcopy(o.state_dict()) for o in opts],
+            'rng': torch.get_rng_state(), 'cuda_rng': torch.cuda.get_rng_state(dev) if dev.type == 'cuda' else None}
+
+def _restore(snap: dict, model, opts, dev) -> None:
+    model.load_state_dict(snap['model'])
+    for o, s in zip(opts, snap['opts']): o.load_state_dict(s)
+    torch.set_rng_state(snap['rng'])
+    if snap['cuda_rng'] is not None: torch.cuda.set_rng_state(snap['cuda_rng'], dev)
 
 # %% ../nbs/03d_train.ipynb #980db609
 def _diverged(epoch: int, i: int, cfg, opt) -> str:
