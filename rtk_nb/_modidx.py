@@ -348,6 +348,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'rtk_nb.study.load_plugin': ('study.html#load_plugin', 'rtk_nb/study.py'),
                               'rtk_nb.study.load_plugins': ('study.html#load_plugins', 'rtk_nb/study.py'),
                               'rtk_nb.study.load_study': ('study.html#load_study', 'rtk_nb/study.py'),
+                              'rtk_nb.study.patch': ('study.html#patch', 'rtk_nb/study.py'),
                               'rtk_nb.study.plugins_of': ('study.html#plugins_of', 'rtk_nb/study.py'),
                               'rtk_nb.study.plugins_root': ('study.html#plugins_root', 'rtk_nb/study.py')},
             'rtk_nb.tracking': { 'rtk_nb.tracking.Tracker': ('tracking.html#tracker', 'rtk_nb/tracking.py'),

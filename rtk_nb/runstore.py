@@ -114,61 +114,54 @@ class CodeGraph:
         if attr: return self.resolve(mod, attr, None, _depth + 1)
         return [i for i, n in enumerate(self.nodes) if n[0] == mod]       # the module itself: all of it
 
-# %% ../nbs/03bb_runstore.ipynb #d821ac7f
-from fastcore.basics import patch
+    def node_at(self, path, line: int) -> int:
+        """The statement of file `path` that spans `line` (where an object's source starts, `inspect.getsourcelines`).
 
-@patch
-def node_at(self: CodeGraph, path, line: int) -> int:
-    """The statement of file `path` that spans `line` (where an object's source starts, `inspect.getsourcelines`).
+        Args:
+            path (str | Path): a file in the graph.
+            line: a line number in it.
+        """
+        key = next(k for k, p in self.files.items() if p == str(Path(path).resolve()))
+        for i, n in enumerate(self.nodes):
+            if n[0] == key and n[4][0] <= line <= n[4][1]: return i
+        raise LookupError(f"no top-level statement of {path} spans line {line}")
 
-    Args:
-        path (str | Path): a file in the graph.
-        line: a line number in it.
-    """
-    key = next(k for k, p in self.files.items() if p == str(Path(path).resolve()))
-    for i, n in enumerate(self.nodes):
-        if n[0] == key and n[4][0] <= line <= n[4][1]: return i
-    raise LookupError(f"no top-level statement of {path} spans line {line}")
+    def closure(self, roots) -> set[int]:
+        """`roots` and every statement they reach through the names they read (a `@patch` function with its class).
 
-@patch
-def closure(self: CodeGraph, roots) -> set[int]:
-    """`roots` and every statement they reach through the names they read (a `@patch` function with its class).
+        Args:
+            roots (Iterable[int]): statement indices.
+        """
+        patches = {}
+        for i, n in enumerate(self.nodes):
+            for cls in n[3]:
+                for j in self.resolve(n[0], cls): patches.setdefault(j, []).append(i)
+        seen, todo = set(), list(roots)
+        while todo:
+            i = todo.pop()
+            if i in seen: continue
+            seen.add(i)
+            todo += [j for name, attr in self.nodes[i][2] for j in self.resolve(self.nodes[i][0], name, attr)] + patches.get(i, [])
+        return seen
 
-    Args:
-        roots (Iterable[int]): statement indices.
-    """
-    patches = {}
-    for i, n in enumerate(self.nodes):
-        for cls in n[3]:
-            for j in self.resolve(n[0], cls): patches.setdefault(j, []).append(i)
-    seen, todo = set(), list(roots)
-    while todo:
-        i = todo.pop()
-        if i in seen: continue
-        seen.add(i)
-        todo += [j for name, attr in self.nodes[i][2] for j in self.resolve(self.nodes[i][0], name, attr)] + patches.get(i, [])
-    return seen
+    def digest(self, nodes) -> str:
+        """A 16-hex-digit SHA-256 of the statements `nodes` (their normalised ASTs with their modules, in a fixed order).
 
-@patch
-def digest(self: CodeGraph, nodes) -> str:
-    """A 16-hex-digit SHA-256 of the statements `nodes` (their normalised ASTs with their modules, in a fixed order).
+        Args:
+            nodes (Iterable[int]): statement indices (`closure`).
+        """
+        h = hashlib.sha256()
+        for t in sorted(f"{self.nodes[i][0]}\n{self.nodes[i][5]}" for i in nodes): h.update(t.encode() + b'\0')
+        return h.hexdigest()[:16]
 
-    Args:
-        nodes (Iterable[int]): statement indices (`closure`).
-    """
-    h = hashlib.sha256()
-    for t in sorted(f"{self.nodes[i][0]}\n{self.nodes[i][5]}" for i in nodes): h.update(t.encode() + b'\0')
-    return h.hexdigest()[:16]
+    def names(self, nodes) -> list[str]:
+        """Readable names of the statements `nodes`: `module.name`, or `module:<line>` for a statement that defines nothing.
 
-@patch
-def names(self: CodeGraph, nodes) -> list[str]:
-    """Readable names of the statements `nodes`: `module.name`, or `module:<line>` for a statement that defines nothing.
-
-    Args:
-        nodes (Iterable[int]): statement indices.
-    """
-    return sorted(f"{self.nodes[i][0]}." + '/'.join(self.nodes[i][1]) if self.nodes[i][1]
-                  else f"{self.nodes[i][0]}:{self.nodes[i][4][0]}" for i in nodes)
+        Args:
+            nodes (Iterable[int]): statement indices.
+        """
+        return sorted(f"{self.nodes[i][0]}." + '/'.join(self.nodes[i][1]) if self.nodes[i][1]
+                      else f"{self.nodes[i][0]}:{self.nodes[i][4][0]}" for i in nodes)
 
 # %% ../nbs/03bb_runstore.ipynb #e50f491a
 def run_entries(cfg) -> list:

@@ -8,7 +8,6 @@ import dataclasses, hashlib, importlib, importlib.util, sys, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
-from fastcore.basics import patch
 from .checks import ConfigError, check_keys, check_name, check_int, is_int, did_you_mean
 from .models import list_models
 from .losses import TEACHER, METHODS, method_settings
@@ -19,6 +18,16 @@ from . import data as rdata
 # %% auto #0
 __all__ = ['TOP_KEYS', 'OPTIONAL_KEYS', 'STAGE_KEYS', 'REPORT_KEYS', 'ABLATION_KEYS', 'RESULTS', 'load_plugin', 'load_plugins',
            'plugins_root', 'plugins_of', 'Pair', 'Ablation', 'Run', 'Study', 'load_study']
+
+# %% ../nbs/04a_study.ipynb #3a04a2d7
+def patch(f=None, *, cls_method: bool = False):
+    "Add `f` to the class its first parameter is annotated with, as a method (a classmethod with `cls_method`); return `f`."
+    if f is None: return lambda g: patch(g, cls_method=cls_method)
+    ann = f.__annotations__[f.__code__.co_varnames[0]]
+    cls = f.__globals__[ann] if isinstance(ann, str) else ann
+    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
+    setattr(cls, f.__name__, classmethod(f) if cls_method else f)
+    return f
 
 # %% ../nbs/04a_study.ipynb #aae18dca
 def _where_failed(e: BaseException) -> str:
