@@ -524,7 +524,7 @@ def ablation_section(study: Study, out: Path) -> tuple[str, pd.DataFrame, list[s
     fn = _save(ablation_figure(runs, f"{ds}: {pr.teacher} → {pr.student}, RTK over keep × τ"), out / f"ablation_{ds}_{pr.name}.png")
     lab = lambda t, fmt: t.map(lambda v: '—' if np.isnan(v) else format(v, fmt)).rename(columns=_tau_label).rename_axis(index='keep \\ τ')
     md = [f"## Ablation over keep × τ: {ds}, {pr.teacher} → {pr.student}\n",
-          f"RTK runs in `results/ablation/` ({len(runs)} runs, seeds {sorted(set(runs.seed))}, "
+          f"The RTK runs of the grid ({len(runs)} runs, seeds {sorted(set(runs.seed))}, "
           f"recipe {recipes_used(runs, ds)}). keep = 1, τ = ∞ is AT exactly.\n",
           f"Mean {RULE} (%) over the seeds:\n", _md(lab(ablation_table(runs), '.2f')), '',
           f"Mean top-channel weight max_j w_j over {n_img} test images and the distilled stages (1/n for τ = ∞):\n",
@@ -589,7 +589,7 @@ def build_report(study: Study, out_dir='results/report', metrics_file=None) -> d
     """
     runs, (abl, _) = study_runs(study), ablation_runs(study)
     if runs.empty and abl.empty:
-        raise ReportError(f"nothing of the study is trained yet: no run folder under {study.root / 'results'} holds a run. Train "
+        raise ReportError(f"nothing of the study in {study.root.resolve()} is trained yet: none of its run folders holds a run. Train "
                           "it (`dvc repro`) or fetch a trained one (`dvc pull`); no report or metrics file was written.")
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     tab = results_table(runs, study)
