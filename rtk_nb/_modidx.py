@@ -106,6 +106,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'rtk_nb.group.resolve_fuse': ('group.html#resolve_fuse', 'rtk_nb/group.py'),
                               'rtk_nb.group.restore_finished': ('group.html#restore_finished', 'rtk_nb/group.py'),
                               'rtk_nb.group.restore_result': ('group.html#restore_result', 'rtk_nb/group.py'),
+                              'rtk_nb.group.reuse_record': ('group.html#reuse_record', 'rtk_nb/group.py'),
                               'rtk_nb.group.run_label': ('group.html#run_label', 'rtk_nb/group.py')},
             'rtk_nb.losses': { 'rtk_nb.losses.ATSettings': ('losses.html#atsettings', 'rtk_nb/losses.py'),
                                'rtk_nb.losses.ATTerm': ('losses.html#atterm', 'rtk_nb/losses.py'),

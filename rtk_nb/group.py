@@ -4,12 +4,13 @@
 
 # %% ../nbs/03e_group.ipynb #173e733c
 from __future__ import annotations
-import copy, json, time
+import copy, json, shutil, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 import torch
 import torch.nn as nn
+import yaml
 from .checks import ConfigError
 from .config import TrainConfig, RECIPE_FIELDS, run_name_of
 from .models import FeatureHooks
@@ -17,6 +18,8 @@ from .losses import Distiller
 from .tracking import Tracker, run_params, run_tags
 from .runstore import (state_dir, is_finished, publish, identity_key, hold, versions, workspace_path, run_result, keep_folder,
                              read_record, write_record, FINAL)
+from .checkpoint import load_checkpoint, save_checkpoint
+from .files import write_text
 from . import data as rdata
 from .train import (device_for, amp_dtype, use_channels_last, compile_mode, load_teacher, run_fingerprint, build_training,
                           evaluate, make_step, train_epoch, resumable_state, twin_state, restore, save_last, save_final,
@@ -26,7 +29,7 @@ from .train import (device_for, amp_dtype, use_channels_last, compile_mode, load
 __all__ = ['SHARED', 'SHARED_BY_DISTILLED', 'FUSE_MODES', 'FUSE_AUTO', 'check_group', 'GroupForward', 'FusedStudents',
            'resolve_fuse', 'Member', 'open_member', 'restore_finished', 'open_record', 'note_fallback', 'end_epoch',
            'finish', 'close_orphans', 'mark_superseded', 'fail', 'log_result', 'recorded_run', 'restore_result',
-           'run_label', 'print_group_epoch', 'fit_group', 'hold_identities']
+           'reuse_record', 'run_label', 'print_group_epoch', 'fit_group', 'hold_identities']
 
 # %% ../nbs/03e_group.ipynb #c22917a3
 SHARED = ('dataset', 'seed', 'student', 'recipe', *RECIPE_FIELDS, 'data_root', 'download', 'device', 'amp', 'channels_last',
@@ -411,6 +414,35 @@ def restore_result(cfg: TrainConfig, fp: dict, tracker: Tracker, num_classes: in
           f"{'in its folder' if res['source'] != sd else f'copied from {sd}'}, nothing trained, MLflow run {rid}")
     return {**res['metrics'], 'run_id': rid, 'out_dir': str(cfg.output_dir), 'history': res['history'], 'outcome': 'restored'}
 
+def reuse_record(cfg: TrainConfig, fp: dict, tracker: Tracker, num_classes: int) -> dict | None:
+    """`fit`'s result for run `cfg`, outcome `reused`, from the record of a twin (the same identity finished in a folder of
+    `cfg.reuse_from`) that has no `last.ckpt` to take it from, as in a pulled study: its own files are written from the
+    twin's (its own config), its MLflow run logged from them; None where there is no such twin.
+
+    Args:
+        cfg: the run's config.
+        fp: its fingerprint.
+        tracker: its MLflow record.
+        num_classes: the dataset's number of classes.
+    """
+    if not cfg.reuse_from or twin_state(cfg.reuse_from, fp, cfg.epochs)[0] is not None: return None   # the usual twin path
+    d, res = next(((d, r) for d in cfg.reuse_from if (r := run_result(d, fp)) is not None), (None, None))
+    if res is None: return None
+    src, sd = Path(res['source']), state_dir(cfg.output_dir, fp); sd.mkdir(parents=True, exist_ok=True)
+    save_checkpoint({**load_checkpoint(src / 'model.ckpt'), 'config': cfg.to_dict()}, sd / 'model.ckpt')
+    for f in ('metrics.json', 'history.csv'): shutil.copyfile(src / f, sd / f)
+    write_text(sd / 'config.yaml', yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    write_record(sd, run_name=cfg.run_name, out_dir=str(cfg.output_dir), fingerprint=fp, status='finished', epochs=cfg.epochs,
+                 epoch=res['metrics'].get('epochs'), test_acc=res['metrics'].get('test_acc'), reused_from=str(d))
+    publish(sd, cfg.output_dir)
+    if tracker.client is not None:
+        rid = log_result(cfg, fp, tracker, {**res, 'source': sd}, num_classes); write_record(sd, mlflow_run_id=rid)
+        tracker.client.set_tag(rid, 'rtk_nb.same_as_dir', str(Path(d).resolve()))
+        if twin_rid := read_record(state_dir(d, fp)).get('mlflow_run_id'): tracker.client.set_tag(rid, 'rtk_nb.same_as', twin_rid)
+    else: rid = None
+    print(f"{cfg.run_name}: the same run (same fingerprint) is finished in {d}; its record is taken, nothing trained")
+    return {**res['metrics'], 'run_id': rid, 'out_dir': str(cfg.output_dir), 'history': res['history'], 'outcome': 'reused'}
+
 # %% ../nbs/03e_group.ipynb #3020e9c5
 def run_label(cfg: TrainConfig) -> str:
     """A run's short name in its group: its method and non-default settings, e.g. `rtk keep0.25 tauinf`.
@@ -508,7 +540,9 @@ def fit_group(cfgs: Sequence, callbacks: list[Callable] | None = None, fuse='aut
     results, members = [None] * len(cfgs), []
     locks = hold_identities([(cfgs[k], fps[k]) for k in trains])
     try:
-        for k in trains: results[k] = restore_result(cfgs[k], fps[k], trackers[k], info.num_classes)   # no data, no model
+        for k in trains:                                                           # no data loaded, no model built
+            results[k] = (restore_result(cfgs[k], fps[k], trackers[k], info.num_classes)
+                          or reuse_record(cfgs[k], fps[k], trackers[k], info.num_classes))
         if todo := [k for k in trains if results[k] is None]:
             train_dl, test_dl, _ = rdata.get_loaders(lead.dataset, lead.batch_size, root=workspace_path(lead.data_root), device=dev,
                                                      seed=lead.seed, download=lead.download,
