@@ -540,7 +540,7 @@ def fit_group(cfgs: Sequence, callbacks: list[Callable] | None = None, fuse='aut
     results, members = [None] * len(cfgs), []
     locks = hold_identities([(cfgs[k], fps[k]) for k in trains])
     try:
-        for k in trains:                                                           # no data loaded, no model built
+        for k in trains:                                                         # no data loaded, no student built
             results[k] = (restore_result(cfgs[k], fps[k], trackers[k], info.num_classes)
                           or reuse_record(cfgs[k], fps[k], trackers[k], info.num_classes))
         if todo := [k for k in trains if results[k] is None]:
